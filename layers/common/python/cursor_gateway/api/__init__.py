@@ -1,0 +1,1 @@
+"""HTTP surface: FastAPI routers, auth dependencies, SSE encoders, the single error renderer."""

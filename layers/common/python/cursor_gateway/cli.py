@@ -1,0 +1,39 @@
+"""`cursor-gateway` command line: the local stack, the offline Cursor emulator, and tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cursor-gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway locally with an embedded moto AWS (the `make run` stack)")
+    serve.add_argument("--host", default=None, help="bind address (env HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="gateway port (env PORT, default 3000)")
+    serve.add_argument("--moto-port", type=int, default=None, help="embedded moto port (env MOTO_PORT, default: free)")
+    serve.add_argument("--data-dir", default=None, help="state directory (env DATA_DIR, default ./data)")
+    serve.add_argument("--template", default=None, help="SAM template to create tables from (default ./template.yaml)")
+
+    emulate = sub.add_parser("emulate", help="run the fake Cursor upstream (HTTP/2 cleartext) for offline demos")
+    emulate.add_argument("--host", default="127.0.0.1")
+    emulate.add_argument("--port", type=int, default=3100)
+    emulate.add_argument("--delay", type=float, default=0.02, help="seconds between streamed deltas")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from cursor_gateway.local.stack import serve_from_args
+
+        return serve_from_args(args)
+    if args.command == "emulate":
+        from cursor_gateway.emulator.server import run_from_args
+
+        return run_from_args(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

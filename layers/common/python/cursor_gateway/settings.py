@@ -1,0 +1,135 @@
+"""One typed settings object, read from the environment once (lazily, never at import time).
+
+Every setting is declared in `SETTINGS` with its default and meaning; that table feeds the README and
+`GET /env-example`. Explicit arguments beat the environment: tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    name: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("HOST", "127.0.0.1", "Interface `cursor-gateway serve` binds."),
+    SettingSpec("PORT", "3000", "Port `cursor-gateway serve` listens on."),
+    SettingSpec("AUTH_TOKEN", "", "Admin bearer token (admin routes and chat). `make run` generates one if unset."),
+    SettingSpec("SHARED_TOKEN", "", "Optional bearer token that may use the chat routes but not the admin API."),
+    SettingSpec("CURSOR_API_URL", "https://api2.cursor.sh",
+                "Base URL of every api2/agent host (chat, catalog, key exchange, refresh). "
+                "`http://` means HTTP/2 with prior knowledge (emulator, tests)."),
+    SettingSpec("CURSOR_WEB_URL", "https://cursor.com", "Base URL of cursor.com (dashboard JSON APIs)."),
+    SettingSpec("CURSOR_CLIENT_TYPE", "cli", "x-cursor-client-type sent upstream (cli | sdk | ide)."),
+    SettingSpec("CURSOR_CLIENT_VERSION", "cli-2026.09.18-9a7762b",
+                "x-cursor-client-version. Bump this when Cursor answers 'Update Required'."),
+    SettingSpec("CURSOR_GHOST_MODE", "true", "x-ghost-mode (privacy mode) sent upstream."),
+    SettingSpec("CURSOR_AGENT_CODEC", "proto", "Agent RPC codec: proto (application/connect+proto) or json."),
+    SettingSpec("CURSOR_TIMEZONE", "UTC", "Default IANA time zone reported upstream."),
+    SettingSpec("CURSOR_HEARTBEAT_SECONDS", "5", "Interval of client heartbeats on the agent stream."),
+    SettingSpec("CURSOR_FIRST_EVENT_TIMEOUT", "60", "Seconds to wait for the first answer event before failing over."),
+    SettingSpec("CURSOR_IDLE_TIMEOUT", "120", "Seconds of upstream silence after which a stream is abandoned."),
+    SettingSpec("CURSOR_CONNECT_TIMEOUT", "10", "Seconds to establish the upstream connection."),
+    SettingSpec("MAX_TOKEN_ATTEMPTS", "3", "Distinct tokens a chat request may try before the first event."),
+    SettingSpec("RATE_LIMIT_COOLDOWN", "60", "Seconds a rate-limited token rests before it is tried again."),
+    SettingSpec("MODELS_CACHE_SECONDS", "1800", "How long the upstream model list is cached."),
+    SettingSpec("MAX_BODY_BYTES", "6000000", "Largest request body accepted (413 above). Lambda's payload cap is 6 MB."),
+    SettingSpec("CORS_ORIGINS", "", "Comma-separated origins allowed by CORS; `*` for any; empty disables CORS."),
+    SettingSpec("THINKING_OUTPUT", "reasoning_content",
+                "Where thinking goes in OpenAI responses: reasoning_content or think_tags."),
+    SettingSpec("THINKING_TAG", "think", "Tag name used when THINKING_OUTPUT=think_tags."),
+    SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
+    SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),
+    SettingSpec("LOG_LEVEL", "INFO", "Python log level."),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in _TRUE
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    auth_token: str = ""
+    shared_token: str = ""
+    cursor_api_url: str = "https://api2.cursor.sh"
+    cursor_web_url: str = "https://cursor.com"
+    cursor_client_type: str = "cli"
+    cursor_client_version: str = "cli-2026.09.18-9a7762b"
+    cursor_ghost_mode: bool = True
+    cursor_agent_codec: str = "proto"
+    cursor_timezone: str = "UTC"
+    cursor_heartbeat_seconds: float = 5.0
+    cursor_first_event_timeout: float = 60.0
+    cursor_idle_timeout: float = 120.0
+    cursor_connect_timeout: float = 10.0
+    max_token_attempts: int = 3
+    rate_limit_cooldown: float = 60.0
+    models_cache_seconds: float = 1800.0
+    max_body_bytes: int = 6_000_000
+    cors_origins: tuple[str, ...] = ()
+    thinking_output: str = "reasoning_content"
+    thinking_tag: str = "think"
+    tokens_table: str = "cursor-gateway-tokens"
+    data_dir: str = "./data"
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, getattr(cls, f.name, None))
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        updated = replace(self, **changes)
+        updated.validate()
+        return updated
+
+    def validate(self) -> None:
+        if self.cursor_agent_codec not in ("proto", "json"):
+            raise ValueError("CURSOR_AGENT_CODEC must be proto or json")
+        if self.thinking_output not in ("reasoning_content", "think_tags"):
+            raise ValueError("THINKING_OUTPUT must be reasoning_content or think_tags")
+        if self.max_token_attempts < 1:
+            raise ValueError("MAX_TOKEN_ATTEMPTS must be >= 1")
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    if name == "cors_origins":
+        return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if isinstance(default, bool):
+        return _as_bool(raw)
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw.rstrip("/") if name.endswith("_url") else raw
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read on first use (Lambda cold start or server start)."""
+    return Settings.from_env()
