@@ -61,6 +61,8 @@ def inflate_limited(data: bytes, limit: int) -> bytes:
         raise ProtocolViolation(f"compressed frame inflates beyond {limit} bytes")
     if not inflater.eof:
         raise ProtocolViolation("truncated compressed frame")
+    if inflater.unused_data:  # trailing garbage or a second gzip member: never drop it silently
+        raise ProtocolViolation(f"{len(inflater.unused_data)} bytes after the end of the compressed frame")
     return out
 
 
