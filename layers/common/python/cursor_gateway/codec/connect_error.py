@@ -110,9 +110,9 @@ def parse_end_stream(payload: bytes) -> ConnectError | None:
         raise EndStreamError(f"end-stream frame is not JSON: {payload[:80]!r}") from exc
     if not isinstance(obj, dict):
         raise EndStreamError("end-stream frame is not a JSON object")
-    error = obj.get("error")
-    if not error:
+    if obj.get("error") is None:
         return None
+    error = obj["error"]
     if not isinstance(error, dict):
         return ConnectError(code="unknown", message=str(error))
     return connect_error_from_json(error)

@@ -1,0 +1,1 @@
+"""Pure translation between client APIs (OpenAI, Anthropic) and the domain."""

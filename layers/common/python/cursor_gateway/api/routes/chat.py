@@ -1,0 +1,69 @@
+"""`POST /v1/chat/completions`: parse, open the answer (the status is decided on its first event),
+then stream it or collect it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from cursor_gateway.adapters.openai_request import ChatCompletionIn, check_parameters, to_chat_request
+from cursor_gateway.adapters.openai_response import ChunkWriter, completion, stream_error
+from cursor_gateway.api import sse
+from cursor_gateway.api.app import services_of
+from cursor_gateway.api.auth import require_chat_key
+from cursor_gateway.domain.chat import Transcript
+from cursor_gateway.errors import GatewayError
+from cursor_gateway.services.chat import ChatStream
+
+router = APIRouter()
+log = logging.getLogger("cursor_gateway.api.chat")
+
+
+@router.post("/v1/chat/completions", dependencies=[Depends(require_chat_key)])
+async def chat_completions(body: ChatCompletionIn, request: Request) -> StreamingResponse | JSONResponse:
+    services = services_of(request.app)
+    settings = services.settings
+    ignored = check_parameters(body)
+    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    model = services.catalog.resolve(body.model)
+    chat_request = to_chat_request(body, model, conversation_hint=request.headers.get("x-conversation-id"),
+                                   request_id=request_id)
+    answer = await services.chat.open(chat_request)
+    headers = {"x-request-id": request_id}
+    if ignored:
+        headers["x-ignored-params"] = ",".join(ignored)
+    if not body.stream:
+        transcript = Transcript()
+        async for event in answer:
+            transcript.add(event)
+        return JSONResponse(
+            completion(transcript, model=body.model, thinking_output=settings.thinking_output,
+                       thinking_tag=settings.thinking_tag),
+            headers=headers,
+        )
+    writer = ChunkWriter(
+        model=body.model,
+        thinking_output=settings.thinking_output,
+        thinking_tag=settings.thinking_tag,
+        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+    )
+    return StreamingResponse(_sse(answer, writer), media_type="text/event-stream",
+                             headers={**sse.SSE_HEADERS, **headers})
+
+
+async def _sse(answer: ChatStream, writer: ChunkWriter) -> AsyncIterator[bytes]:
+    try:
+        async for event in answer:
+            for chunk in writer.event(event):
+                yield sse.data(chunk)
+    except GatewayError as exc:
+        log.warning("stream for token %s failed after the first byte: %s", answer.alias, exc.message)
+        yield sse.data(stream_error(exc))
+    except Exception:
+        log.exception("stream for token %s failed after the first byte", answer.alias)
+        yield sse.data(stream_error(GatewayError("Internal error while streaming")))
+    yield sse.DONE

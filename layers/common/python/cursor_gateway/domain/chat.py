@@ -1,0 +1,133 @@
+"""A chat request and the events an answer is made of, independent of OpenAI, Anthropic and Cursor.
+
+Every upstream profile turns its protocol frames into these events; every API surface turns them into
+its own stream format. Protocol bookkeeping (request context, blobs, heartbeats) never becomes an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    text: str
+    images: tuple[ImagePart, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """What the upstream is asked for: Cursor's model id plus parameters (e.g. thinking, effort)."""
+
+    cursor_id: str
+    client_id: str
+    max_mode: bool = False
+    parameters: tuple[tuple[str, str], ...] = ()
+    supports_images: bool = True
+    supports_thinking: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    model: ModelChoice
+    messages: tuple[Message, ...]
+    conversation_id: str
+    stream: bool = False
+    max_tokens: int | None = None
+    request_id: str = ""
+
+    @property
+    def system_text(self) -> str:
+        return "\n\n".join(m.text for m in self.messages if m.role == "system" and m.text)
+
+    @property
+    def turns(self) -> tuple[Message, ...]:
+        return tuple(m for m in self.messages if m.role != "system")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    # "upstream" (reported by Cursor), "checkpoint" (context size only) or "estimate" (counted here).
+    source: str = "upstream"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    usage: Usage | None = None
+    finish_reason: str = "stop"
+
+
+ChatEvent = TextDelta | ThinkingDelta | ToolCall | TurnEnded
+
+
+@dataclass(slots=True)
+class Transcript:
+    """Accumulates a whole answer (non-streaming responses, usage estimates, request logs)."""
+
+    text: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    ended: TurnEnded | None = None
+
+    def add(self, event: ChatEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.text.append(event.text)
+        elif isinstance(event, ThinkingDelta):
+            self.thinking.append(event.text)
+        elif isinstance(event, ToolCall):
+            self.tool_calls.append(event)
+        else:
+            self.ended = event
+
+    @property
+    def content(self) -> str:
+        return "".join(self.text)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self.thinking)
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough local count (about 4 characters per token, CJK counted per character), used only when
+    Cursor reports no usage; responses mark such usage as estimated."""
+    if not text:
+        return 0
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return max(1, wide + (len(text) - wide + 3) // 4)

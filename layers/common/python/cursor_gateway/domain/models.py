@@ -1,0 +1,72 @@
+"""Model catalog entries and how a client's model name becomes what Cursor is asked for (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cursor_gateway.domain.chat import ModelChoice
+
+# Cursor's wire id for Auto is `default`; `auto` is refused upstream ("Unknown model ID: auto").
+ALIASES = {"auto": "default", "cursor-auto": "default"}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str
+    display_name: str = ""
+    supports_thinking: bool = False
+    supports_images: bool = True
+    supports_max_mode: bool = False
+    max_only: bool = False
+
+    def as_openai(self, created: int = 1767225600, owned_by: str = "cursor") -> dict[str, object]:
+        return {
+            "id": self.id,
+            "object": "model",
+            "created": created,
+            "owned_by": owned_by,
+            "display_name": self.display_name or self.id,
+            "supports_thinking": self.supports_thinking,
+            "supports_images": self.supports_images,
+            "supports_max_mode": self.supports_max_mode,
+        }
+
+
+# Used when no token is available to ask Cursor (names current as of late 2026; Cursor's own list wins).
+BUILTIN_MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo("default", "Auto", supports_thinking=False),
+    ModelInfo("composer-2.5", "Composer 2.5"),
+    ModelInfo("claude-4.6-sonnet", "Claude 4.6 Sonnet", supports_max_mode=True),
+    ModelInfo("claude-4.6-sonnet-thinking", "Claude 4.6 Sonnet (thinking)", supports_thinking=True,
+              supports_max_mode=True),
+    ModelInfo("claude-4.6-opus-high-thinking", "Claude 4.6 Opus (thinking)", supports_thinking=True,
+              supports_max_mode=True),
+    ModelInfo("gpt-5.2", "GPT-5.2", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("gpt-5.3-codex", "GPT-5.3 Codex", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("gemini-3.1-pro-preview", "Gemini 3.1 Pro", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("gemini-3-flash-preview", "Gemini 3 Flash"),
+    ModelInfo("grok-4.7", "Grok 4.7", supports_thinking=True),
+    ModelInfo("kimi-k2.5", "Kimi K2.5"),
+)
+
+
+def resolve_model(name: str, catalog: dict[str, ModelInfo]) -> ModelChoice:
+    """Known ids keep their catalog flags; `-max` selects max mode on a base model that supports it;
+    unknown ids pass through unchanged (Cursor's list drifts faster than ours, and Cursor answers a
+    bad name with a clear error that we map to 400 model_not_found)."""
+    wanted = ALIASES.get(name, name)
+    info = catalog.get(wanted)
+    max_mode = False
+    if info is None and wanted.endswith("-max"):
+        base = catalog.get(wanted.removesuffix("-max"))
+        if base is not None and base.supports_max_mode:
+            info, max_mode = base, True
+    if info is None:
+        return ModelChoice(cursor_id=wanted, client_id=name, supports_thinking="thinking" in wanted)
+    return ModelChoice(
+        cursor_id=info.id,
+        client_id=name,
+        max_mode=max_mode or info.max_only,
+        supports_images=info.supports_images,
+        supports_thinking=info.supports_thinking,
+    )

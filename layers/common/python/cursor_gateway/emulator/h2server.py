@@ -1,0 +1,223 @@
+"""A small asyncio HTTP/2 server on the `h2` state machine: prior-knowledge cleartext, full duplex.
+
+Each request stream gets an `H2Stream` and its own handler task; the handler can read request data as
+it arrives while writing the response, which is exactly what Cursor's bidirectional RPCs need (and
+what ASGI servers that buffer requests cannot show). Flow control is respected on both sides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+
+log = logging.getLogger("cursor_gateway.emulator")
+
+
+class H2Stream:
+    def __init__(self, conn: _Connection, stream_id: int, headers: dict[str, str]) -> None:
+        self._conn = conn
+        self.stream_id = stream_id
+        self.headers = headers
+        self.path = headers.get(":path", "")
+        self.method = headers.get(":method", "")
+        self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.closed = False
+        self.response_started = False
+
+    async def read(self) -> bytes | None:
+        """The next chunk of request body, or None once the client has half-closed."""
+        return await self._inbox.get()
+
+    async def read_all(self, limit: int = 8 * 1024 * 1024) -> bytes:
+        data = bytearray()
+        while (chunk := await self.read()) is not None:
+            data += chunk
+            if len(data) > limit:
+                raise ValueError("request body too large")
+        return bytes(data)
+
+    async def respond(self, status: int, headers: list[tuple[str, str]], *, end: bool = False) -> None:
+        self.response_started = True
+        self._conn.send_headers(self.stream_id, [(":status", str(status)), *headers], end)
+
+    async def write(self, data: bytes, *, end: bool = False) -> None:
+        await self._conn.send_data(self.stream_id, data, end)
+
+    async def end(self) -> None:
+        await self._conn.send_data(self.stream_id, b"", True)
+
+    def reset(self) -> None:
+        self._conn.reset(self.stream_id)
+
+
+Handler = Callable[[H2Stream], Awaitable[None]]
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, handler: Handler, server: H2Server) -> None:
+        self._handler = handler
+        self._server = server
+        self._h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        self._transport: asyncio.Transport | None = None
+        self._streams: dict[int, H2Stream] = {}
+        self._window_open: dict[int, asyncio.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._server.connections.add(self)
+        self._h2.initiate_connection()
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server.connections.discard(self)
+        for stream in self._streams.values():
+            stream.closed = True
+            stream._inbox.put_nowait(None)
+        for event in self._window_open.values():
+            event.set()
+        for task in self._tasks:
+            task.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self._h2.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            self._flush()
+            if self._transport:
+                self._transport.close()
+            return
+        for event in events:
+            self._on_event(event)
+        self._flush()
+
+    def _on_event(self, event: h2.events.Event) -> None:
+        if isinstance(event, h2.events.RequestReceived):
+            headers = {str(k): str(v) for k, v in event.headers or []}
+            stream = H2Stream(self, event.stream_id, headers)
+            self._streams[event.stream_id] = stream
+            task = asyncio.get_running_loop().create_task(self._run(stream))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif isinstance(event, h2.events.DataReceived):
+            stream = self._streams.get(event.stream_id)
+            if event.flow_controlled_length:
+                self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            if stream is not None and event.data:
+                stream._inbox.put_nowait(event.data)
+        elif isinstance(event, h2.events.StreamEnded):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream._inbox.put_nowait(None)
+        elif isinstance(event, h2.events.StreamReset):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.closed = True
+                stream._inbox.put_nowait(None)
+            self._wake(event.stream_id)
+        elif isinstance(event, h2.events.WindowUpdated):
+            if event.stream_id == 0:
+                for sid in list(self._window_open):
+                    self._wake(sid)
+            else:
+                self._wake(event.stream_id)
+        elif isinstance(event, h2.events.ConnectionTerminated) and self._transport:
+            self._transport.close()
+
+    def _wake(self, stream_id: int) -> None:
+        waiter = self._window_open.get(stream_id)
+        if waiter is not None:
+            waiter.set()
+
+    async def _run(self, stream: H2Stream) -> None:
+        try:
+            await self._handler(stream)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("emulator handler failed on %s", stream.path)
+            if not stream.closed:
+                with contextlib.suppress(Exception):
+                    if not stream.response_started:
+                        await stream.respond(500, [("content-type", "text/plain")])
+                    stream.reset()
+        finally:
+            self._streams.pop(stream.stream_id, None)
+
+    def _flush(self) -> None:
+        data = self._h2.data_to_send()
+        if data and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def send_headers(self, stream_id: int, headers: list[tuple[str, str]], end: bool) -> None:
+        with contextlib.suppress(h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+            self._h2.send_headers(stream_id, headers, end_stream=end)
+        self._flush()
+
+    async def send_data(self, stream_id: int, data: bytes, end: bool) -> None:
+        view = memoryview(data)
+        while True:
+            stream = self._streams.get(stream_id)
+            if stream is None or stream.closed or self._transport is None or self._transport.is_closing():
+                return
+            try:
+                window = self._h2.local_flow_control_window(stream_id)
+            except h2.exceptions.StreamClosedError:
+                return
+            size = min(window, self._h2.max_outbound_frame_size, len(view))
+            if size <= 0 and len(view) > 0:
+                waiter = self._window_open.setdefault(stream_id, asyncio.Event())
+                waiter.clear()
+                await waiter.wait()
+                continue
+            chunk, view = view[:size], view[size:]
+            last = end and len(view) == 0
+            try:
+                self._h2.send_data(stream_id, bytes(chunk), end_stream=last)
+            except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+                return
+            self._flush()
+            if len(view) == 0:
+                return
+
+    def reset(self, stream_id: int) -> None:
+        with contextlib.suppress(h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+            self._h2.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.INTERNAL_ERROR)
+        stream = self._streams.get(stream_id)
+        if stream is not None:
+            stream.closed = True
+        self._flush()
+
+
+class H2Server:
+    """`await H2Server(handler).start(host, port)`; `port` 0 picks a free one (read `.port`)."""
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._server: asyncio.Server | None = None
+        self.connections: set[_Connection] = set()
+        self.port = 0
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> H2Server:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self._handler, self), host, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for conn in list(self.connections):
+                if conn._transport is not None:
+                    conn._transport.close()
+            await self._server.wait_closed()
+            self._server = None

@@ -1,0 +1,1 @@
+"""Use cases that combine stores, the upstream and adapters: chat, catalog, the token pool."""

@@ -1,0 +1,1 @@
+"""The only network user for Cursor: identities and headers, transports, one module per protocol profile."""

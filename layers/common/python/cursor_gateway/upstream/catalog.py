@@ -1,0 +1,94 @@
+"""Cursor's model catalog over unary Connect (`application/proto`, no envelope): `AvailableModels`
+(with parameter tables) and the account-specific `GetUsableModels`. Plain request/response, so httpx."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+from cursor_gateway.codec._gen.agent.v1 import agent_pb2
+from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
+from cursor_gateway.codec.connect_error import connect_error_from_json
+from cursor_gateway.domain.models import ModelInfo
+from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
+from cursor_gateway.settings import Settings
+from cursor_gateway.upstream.classify import classify_connect_error
+from cursor_gateway.upstream.identity import ClientIdentity
+
+AVAILABLE_PATH = "/aiserver.v1.AiService/AvailableModels"
+USABLE_PATH = "/agent.v1.AgentService/GetUsableModels"
+
+_clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
+_lock = threading.Lock()
+
+
+def json_client(base_url: str, proxy: str = "") -> httpx.AsyncClient:
+    """One httpx client per (proxy, scheme) per process. `http://` URLs use HTTP/2 with prior knowledge
+    (the emulator speaks only h2c); `https://` URLs negotiate it."""
+    cleartext = base_url.startswith("http://")
+    key = (proxy, cleartext)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = httpx.AsyncClient(
+                http1=not cleartext, http2=True, proxy=proxy or None, timeout=httpx.Timeout(15.0, connect=10.0)
+            )
+            _clients[key] = client
+        return client
+
+
+async def unary(settings: Settings, path: str, request: bytes, bearer: str, proxy: str = "") -> bytes:
+    identity = ClientIdentity.from_settings(settings)
+    headers = {
+        "authorization": f"Bearer {bearer}",
+        "content-type": "application/proto",
+        "connect-protocol-version": "1",
+        "x-cursor-client-type": identity.client_type,
+        "x-cursor-client-version": identity.client_version,
+        "x-ghost-mode": "true" if identity.ghost_mode else "false",
+    }
+    try:
+        response = await json_client(settings.cursor_api_url, proxy).post(
+            settings.cursor_api_url + path, content=request, headers=headers)
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(f"Could not reach Cursor: {exc}") from exc
+    if response.status_code != 200:
+        try:
+            obj = response.json()
+        except ValueError:
+            obj = {}
+        code = obj.get("code") if isinstance(obj, dict) else None
+        raise classify_connect_error(connect_error_from_json(
+            obj if code else {"code": "unknown", "message": f"HTTP {response.status_code}"},
+            http_status=response.status_code))
+    return response.content
+
+
+async def fetch_models(settings: Settings, bearer: str, proxy: str = "") -> list[ModelInfo]:
+    request = models_pb2.AvailableModelsRequest(use_model_parameters=True, do_not_use_markdown=True)
+    body = await unary(settings, AVAILABLE_PATH, request.SerializeToString(), bearer, proxy)
+    try:
+        available = models_pb2.AvailableModelsResponse.FromString(body)
+    except Exception as exc:  # protobuf raises DecodeError, but be strict about what leaves here
+        raise UpstreamProtocolError(f"Undecodable model list: {exc}") from exc
+    usable: set[str] | None = None
+    try:
+        usable_body = await unary(settings, USABLE_PATH, agent_pb2.GetUsableModelsRequest().SerializeToString(),
+                                  bearer, proxy)
+        usable = {m.model_id for m in agent_pb2.GetUsableModelsResponse.FromString(usable_body).models}
+    except Exception:
+        usable = None  # the account-specific list is a refinement; the full list still serves
+    models = []
+    for m in available.models:
+        if m.degradation_status == 2 or (usable is not None and usable and m.name not in usable):
+            continue
+        models.append(ModelInfo(
+            id=m.name,
+            display_name=m.client_display_name or m.name,
+            supports_thinking=m.supports_thinking,
+            supports_images=m.supports_images if m.HasField("supports_images") else True,
+            supports_max_mode=m.supports_max_mode,
+            max_only=m.HasField("supports_non_max_mode") and not m.supports_non_max_mode,
+        ))
+    return models

@@ -1,0 +1,198 @@
+"""A full-duplex Connect streaming call over pyqwest.
+
+`BidiCall` writes client frames from a queue (the request body is an async generator that stays open)
+while the caller reads server frames; `frames()` yields decoded envelopes and raises the error tree's
+upstream errors. Nothing here knows about agents or chat: profiles build messages on top of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from types import TracebackType
+
+import pyqwest
+
+from cursor_gateway.codec.connect_error import connect_error_from_json
+from cursor_gateway.codec.envelope import EnvelopeDecoder, Frame, ProtocolViolation, encode_envelope
+from cursor_gateway.errors import (
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from cursor_gateway.upstream.classify import classify_connect_error
+from cursor_gateway.upstream.transport import stream_client
+
+log = logging.getLogger("cursor_gateway.upstream")
+
+_TRANSPORT_ERRORS = (
+    ConnectionError,
+    OSError,
+    pyqwest.ReadError,
+    pyqwest.WriteError,
+    pyqwest.StreamError,
+    pyqwest.RemoteProtocolError,
+)
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+class BidiCall:
+    """One open Connect stream. Use as `async with BidiCall(...) as call:`."""
+
+    def __init__(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        *,
+        proxy: str = "",
+        connect_timeout: float = 10.0,
+        compress_requests: bool = False,
+    ) -> None:
+        self.url = url
+        self.headers = list(headers)
+        self._client = stream_client(url, proxy=proxy, connect_timeout=connect_timeout)
+        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._compress = compress_requests
+        self._cm: contextlib.AbstractAsyncContextManager[pyqwest.Response] | None = None
+        self._response: pyqwest.Response | None = None
+        self._send_closed = False
+        self.decoder = EnvelopeDecoder()
+        self.http_version = ""
+
+    # -- writing ---------------------------------------------------------------------------------------
+
+    def send(self, payload: bytes) -> None:
+        if not self._send_closed:
+            self._outbox.put_nowait(encode_envelope(payload, compress=self._compress))
+
+    def close_send(self) -> None:
+        """Half-close: the request body ends after the frames already queued."""
+        if not self._send_closed:
+            self._send_closed = True
+            self._outbox.put_nowait(None)
+
+    async def _body(self) -> AsyncIterator[bytes]:
+        while True:
+            chunk = await self._outbox.get()
+            if chunk is None:
+                return
+            yield chunk
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> BidiCall:
+        headers = pyqwest.Headers(self.headers)
+        self._cm = self._client.stream("POST", self.url, headers=headers, content=self._body())
+        try:
+            self._response = await self._cm.__aenter__()
+        except _TRANSPORT_ERRORS as exc:
+            self._cm = None
+            raise UpstreamUnavailable(f"Could not reach Cursor: {exc}") from exc
+        except TimeoutError as exc:
+            self._cm = None
+            raise UpstreamTimeout("Timed out connecting to Cursor") from exc
+        response = self._response
+        self.http_version = str(response.http_version)
+        try:
+            await self._check_response(response)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close_send()
+        cm, self._cm = self._cm, None
+        if cm is not None:
+            with contextlib.suppress(Exception):
+                await cm.__aexit__(None, None, None)
+
+    async def _check_response(self, response: pyqwest.Response) -> None:
+        content_type = response.headers.get("content-type", "")
+        if response.status == 200 and content_type.startswith("application/connect+"):
+            return
+        body = await self._read_bounded(response)
+        if response.status == 464:
+            raise UpstreamProtocolError("Cursor answered 464: the RPC was not sent over HTTP/2")
+        try:
+            obj = json.loads(body) if body else {}
+        except ValueError:
+            obj = {}
+        if isinstance(obj, dict) and obj.get("code"):
+            raise classify_connect_error(connect_error_from_json(obj, http_status=response.status))
+        if response.status == 200:
+            raise UpstreamProtocolError(f"Unexpected content type from Cursor: {content_type or 'none'}")
+        raise classify_connect_error(
+            connect_error_from_json({"code": _code_for_status(response.status), "message": body[:200].decode(
+                "utf-8", "replace")}, http_status=response.status)
+        )
+
+    @staticmethod
+    async def _read_bounded(response: pyqwest.Response) -> bytes:
+        data = bytearray()
+        with contextlib.suppress(*_TRANSPORT_ERRORS):
+            async for chunk in response.content:
+                data += chunk
+                if len(data) >= _ERROR_BODY_LIMIT:
+                    break
+        return bytes(data)
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    async def frames(self, read_timeout: Callable[[], float] | None = None) -> AsyncIterator[Frame]:
+        """Server frames in order; ends after the end-stream frame. Raises UpstreamError subclasses.
+
+        `read_timeout()` is asked before every read, so the caller can switch from a first-event
+        deadline to an idle timeout once the answer has started."""
+        assert self._response is not None, "use BidiCall as an async context manager"
+        chunks = aiter(self._response.content)
+        while True:
+            timeout = read_timeout() if read_timeout is not None else None
+            try:
+                if timeout is None:
+                    chunk = await anext(chunks)
+                else:
+                    chunk = await asyncio.wait_for(anext(chunks), max(0.0, timeout))
+            except StopAsyncIteration:
+                break
+            except TimeoutError as exc:
+                raise UpstreamTimeout("Cursor did not answer in time") from exc
+            except _TRANSPORT_ERRORS as exc:
+                raise UpstreamUnavailable(f"Cursor stream broke: {exc}") from exc
+            try:
+                decoded = self.decoder.feed(chunk)
+            except ProtocolViolation as exc:
+                raise UpstreamProtocolError(f"Undecodable Cursor stream: {exc}") from exc
+            for frame in decoded:
+                yield frame
+                if frame.end_stream:
+                    return
+        try:
+            self.decoder.finish()
+        except ProtocolViolation as exc:
+            raise UpstreamProtocolError(f"Cursor stream was cut off: {exc}") from exc
+        raise UpstreamUnavailable("Cursor closed the stream without an end-of-stream frame")
+
+
+def _code_for_status(status: int) -> str:
+    return {
+        400: "invalid_argument",
+        401: "unauthenticated",
+        403: "permission_denied",
+        404: "unimplemented",
+        408: "deadline_exceeded",
+        429: "resource_exhausted",
+        501: "unimplemented",
+        502: "unavailable",
+        503: "unavailable",
+        504: "deadline_exceeded",
+    }.get(status, "unknown")
+
+
+__all__ = ["BidiCall", "UpstreamError"]
