@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import weakref
 
 import httpx
 
@@ -19,23 +20,25 @@ from cursor_gateway.upstream.identity import ClientIdentity
 AVAILABLE_PATH = "/aiserver.v1.AiService/AvailableModels"
 USABLE_PATH = "/agent.v1.AgentService/GetUsableModels"
 
-_clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
-_lock = threading.Lock()
+# httpx pools belong to the event loop that made them: one client per (loop, proxy, scheme). A process
+# normally has one loop (uvicorn, Lambda), so this is one client per proxy and scheme.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, bool], httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def json_client(base_url: str, proxy: str = "") -> httpx.AsyncClient:
-    """One httpx client per (proxy, scheme) per process. `http://` URLs use HTTP/2 with prior knowledge
-    (the emulator speaks only h2c); `https://` URLs negotiate it."""
+    """`http://` URLs use HTTP/2 with prior knowledge (the emulator speaks only h2c); `https://` URLs
+    negotiate it."""
     cleartext = base_url.startswith("http://")
-    key = (proxy, cleartext)
-    with _lock:
-        client = _clients.get(key)
-        if client is None:
-            client = httpx.AsyncClient(
-                http1=not cleartext, http2=True, proxy=proxy or None, timeout=httpx.Timeout(15.0, connect=10.0)
-            )
-            _clients[key] = client
-        return client
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    client = per_loop.get((proxy, cleartext))
+    if client is None:
+        client = httpx.AsyncClient(
+            http1=not cleartext, http2=True, proxy=proxy or None, timeout=httpx.Timeout(15.0, connect=10.0)
+        )
+        per_loop[(proxy, cleartext)] = client
+    return client
 
 
 async def unary(settings: Settings, path: str, request: bytes, bearer: str, proxy: str = "") -> bytes:

@@ -23,7 +23,7 @@ router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.chat")
 
 
-@router.post("/v1/chat/completions", dependencies=[Depends(require_chat_key)])
+@router.post("/v1/chat/completions", dependencies=[Depends(require_chat_key)], response_model=None)
 async def chat_completions(body: ChatCompletionIn, request: Request) -> StreamingResponse | JSONResponse:
     services = services_of(request.app)
     settings = services.settings
