@@ -28,6 +28,9 @@ VERSION_SETTING_HINT = (
     "client identity) to a current Cursor build, or switch CURSOR_PROTOCOL."
 )
 _UPGRADE_TEXT = re.compile(r"update required|outdated|upgrade|deprecated|latest version|too old", re.I)
+# Plan/mode refusals can also say "Upgrade to version X" ("Model not allowed ... only available with Max
+# mode. Upgrade to ..."): naming the model gate wins over the upgrade wording.
+_MODEL_GATE_TEXT = re.compile(r"model not allowed|max mode", re.I)
 
 _AUTH = {1, 2, 3, 11, 12, 18, 38, 42}
 _RATE = {7, 8, 14, 15, 22, 34, 50, 51}
@@ -52,7 +55,7 @@ def classify_connect_error(err: ConnectError) -> UpstreamError:
 
 def _by_enum(enum: int, err: ConnectError, message: str, all_text: str) -> UpstreamError | None:
     if enum == 28:
-        if _UPGRADE_TEXT.search(all_text):
+        if _UPGRADE_TEXT.search(all_text) and not _MODEL_GATE_TEXT.search(all_text):
             return UpstreamVersionGate(f"{message}. {VERSION_SETTING_HINT}")
         return ModelNotAllowed(f"{message}. The account's plan or mode does not allow this model.")
     if enum in _GATE:
