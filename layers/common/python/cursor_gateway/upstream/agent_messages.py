@@ -54,7 +54,8 @@ def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
     roots.extend(_root(m.role, m.text) for m in turns)
     blobs = {blob_id(r): r for r in roots}
 
-    state = pb.ConversationStateStructure(root_prompt_messages_json=list(blobs))
+    # One root id per turn, in order: identical turns ("ok", "ok") share a blob but not a history slot.
+    state = pb.ConversationStateStructure(root_prompt_messages_json=[blob_id(r) for r in roots])
     user_message = pb.UserMessage(
         text=latest.text if latest is not None else CONTINUE_PROMPT,
         message_id=str(uuid.uuid4()),
