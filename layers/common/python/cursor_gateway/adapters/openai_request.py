@@ -76,8 +76,11 @@ def check_parameters(body: ChatCompletionIn) -> list[str]:
         raise UnsupportedParameter("Audio output is not supported", param="audio")
     if body.tools:
         raise UnsupportedParameter("Tool calling is not supported by this gateway version", param="tools")
-    if body.functions or extra.get("function_call") is not None:
-        raise UnsupportedParameter("Function calling is not supported by this gateway version", param="functions")
+    no_functions = "Function calling is not supported by this gateway version"
+    if body.functions:
+        raise UnsupportedParameter(no_functions, param="functions")
+    if extra.get("function_call") is not None:
+        raise UnsupportedParameter(no_functions, param="function_call")
     return sorted(k for k, v in extra.items() if v is not None and k in IGNORED)
 
 
