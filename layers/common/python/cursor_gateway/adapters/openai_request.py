@@ -94,7 +94,8 @@ def _image(url: str, index: int) -> ImagePart:
     if ";base64" not in header or mime not in IMAGE_TYPES:
         raise InvalidRequest("Images must be base64 data URLs of type png, jpeg, webp or gif", param=param)
     try:
-        raw = base64.b64decode(data, validate=True)
+        # Some clients wrap base64 at 76 columns; whitespace is not data.
+        raw = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidRequest("Image data is not valid base64", param=param) from exc
     return ImagePart(mime_type="image/jpeg" if mime == "image/jpg" else mime, data=raw)
