@@ -1,0 +1,1 @@
+"""The local stack behind `make run`: embedded moto, tables from template.yaml, state kept in DATA_DIR."""
