@@ -1,0 +1,164 @@
+"""Which token serves the next request, which bearer it sends, and what a failure does to its health.
+
+Selection is round robin over the tokens that can serve right now; the starting point rotates on every
+call (per process: each warm Lambda spreads its own requests; across instances the spread is
+statistical). Health changes are read-modify-write with the store's version check, retried on
+conflict, so two instances reporting failures on one token both count.
+
+Kept deliberately simple for now: a rate limit cools a token down for a fixed time, an auth failure
+disables it; exponential backoff and half-open probing come later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
+from cursor_gateway.errors import GatewayError, NotFound, UpstreamAuthError, UpstreamRateLimited
+from cursor_gateway.settings import Settings
+from cursor_gateway.storage.tokens import TokenStore, VersionConflict
+
+log = logging.getLogger("cursor_gateway.services.token_pool")
+
+# Exchange a crsr_ key again this long before its JWT expires (what the IDE and other clients do).
+ACCESS_TOKEN_MARGIN = 300.0
+_MAX_CAS_ATTEMPTS = 5
+_REASON_LIMIT = 200
+_PRISTINE = TokenHealth()
+
+
+class Exchanger(Protocol):
+    async def exchange(self, api_key: str) -> tuple[str, float]: ...
+
+
+class TokenPool:
+    def __init__(
+        self,
+        store: TokenStore,
+        settings: Settings,
+        exchanger: Exchanger,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.exchanger = exchanger
+        self.clock = clock
+        self._turn = itertools.count()
+        # Exchanged JWTs seen by this process, so a warm instance skips the store read.
+        self._access: dict[str, tuple[str, float]] = {}
+        self._exchange_locks: dict[str, asyncio.Lock] = {}
+        # Health as of the last listing, so a success on an already pristine token costs no store read.
+        self._seen_health: dict[str, TokenHealth] = {}
+
+    # -- selection --
+
+    def available(self, record: TokenRecord, now: float) -> bool:
+        if not record.usable or record.health.cooldown_until > now:
+            return False
+        # A session JWT past its `exp` cannot authenticate; api keys never expire by themselves.
+        return not (record.kind == "session" and record.expires_at and record.expires_at <= now)
+
+    def candidates(self) -> list[TokenRecord]:
+        """Tokens that may serve now, in this call's round-robin order."""
+        now = self.clock()
+        records = self.store.list()
+        self._seen_health = {r.alias: r.health for r in records}
+        ready = [r for r in records if self.available(r, now)]
+        if not ready:
+            return []
+        ready.sort(key=lambda r: r.alias)  # a stable ring, independent of the store's order
+        start = next(self._turn) % len(ready)
+        return ready[start:] + ready[:start]
+
+    def earliest_cooldown_end(self) -> float | None:
+        """When the first cooling-down token becomes available again (for Retry-After), or None."""
+        now = self.clock()
+        ends = [r.health.cooldown_until for r in self.store.list()
+                if r.usable and r.health.cooldown_until > now]
+        return min(ends) if ends else None
+
+    # -- bearer --
+
+    async def bearer_for(self, record: TokenRecord) -> str:
+        """What to send as `Authorization: Bearer`: the session JWT, or a fresh-enough exchanged JWT for an
+        API key. Exchange failures propagate (errors.py classes); the caller reports them."""
+        if record.kind == "session":
+            return record.primary_token
+        cached = self._fresh(record.alias, record.access_token, record.access_expires_at)
+        if cached:
+            return cached
+        lock = self._exchange_locks.setdefault(record.alias, asyncio.Lock())
+        async with lock:
+            # Another task of this process may have exchanged while we waited.
+            token, expires_at = self._access.get(record.alias, ("", 0.0))
+            cached = self._fresh(record.alias, token, expires_at)
+            if cached:
+                return cached
+            token, expires_at = await self.exchanger.exchange(record.primary_token)
+            self._access[record.alias] = (token, expires_at)
+            try:
+                self.store.cache_access_token(record.alias, token, expires_at)
+            except NotFound:
+                log.info("token %s was deleted while its key was exchanged", record.alias)
+            return token
+
+    def _fresh(self, alias: str, token: str, expires_at: float) -> str:
+        if token and expires_at - self.clock() > ACCESS_TOKEN_MARGIN:
+            self._access[alias] = (token, expires_at)
+            return token
+        return ""
+
+    # -- health --
+
+    def report_success(self, alias: str) -> None:
+        if self._seen_health.get(alias) == _PRISTINE:
+            return
+
+        def heal(health: TokenHealth) -> TokenHealth:
+            return TokenHealth(score=min(1.0, health.score + 0.25))
+
+        self._change_health(alias, heal)
+
+    def report_failure(self, alias: str, exc: GatewayError) -> None:
+        if not exc.blames_token:
+            return  # the failure says nothing about this token (transport, bad request, version gate)
+        now = self.clock()
+        reason = exc.message[:_REASON_LIMIT]
+
+        def hurt(health: TokenHealth) -> TokenHealth:
+            failures = health.consecutive_failures + 1
+            score = max(0.0, health.score * 0.5)
+            if isinstance(exc, UpstreamAuthError):
+                return TokenHealth("disabled", reason, 0.0, score, failures)
+            if isinstance(exc, UpstreamRateLimited):
+                rest = exc.retry_after if exc.retry_after is not None else self.settings.rate_limit_cooldown
+                return TokenHealth("cooling_down", reason, now + rest, score, failures)
+            return replace(health, reason=reason, score=score, consecutive_failures=failures)
+
+        self._change_health(alias, hurt)
+        if isinstance(exc, UpstreamAuthError):
+            self._access.pop(alias, None)
+        log.warning("token %s: %s (%s)", alias, type(exc).__name__, reason)
+
+    def _change_health(self, alias: str, change: Callable[[TokenHealth], TokenHealth]) -> None:
+        for _ in range(_MAX_CAS_ATTEMPTS):
+            record = self.store.get(alias)
+            if record is None:
+                return
+            new = change(record.health)
+            if new != record.health:  # an unchanged health costs no write on the hot path
+                try:
+                    self.store.update_health(alias, new, expected_version=record.version)
+                except VersionConflict:
+                    continue
+                except NotFound:
+                    return
+            self._seen_health[alias] = new
+            return
+        log.warning("gave up updating the health of token %s after %d conflicts", alias, _MAX_CAS_ATTEMPTS)
