@@ -1,0 +1,65 @@
+"""Who is calling: FastAPI dependencies for the admin and chat routes (admin-api.md "Auth").
+
+Missing or unknown credential -> 401; a valid credential without the right (the shared token on an
+admin route) -> 403. Comparisons are constant-time. The errors.py classes are raised and rendered by
+api.errors in the route's own envelope.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import Request
+
+from cursor_gateway.errors import AuthenticationFailed, PermissionDenied
+from cursor_gateway.settings import Settings
+
+Role = Literal["admin", "shared"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    role: Role
+
+
+def _matches(given: str, expected: str) -> bool:
+    # An unset secret must never match, not even an empty credential.
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def require_admin(request: Request) -> Caller:
+    settings = _settings(request)
+    if not settings.auth_token:
+        raise AuthenticationFailed("Admin API is disabled: AUTH_TOKEN is not configured")
+    token = bearer_token(request)
+    if not token:
+        raise AuthenticationFailed("Missing credential: send 'Authorization: Bearer <AUTH_TOKEN>'")
+    if _matches(token, settings.auth_token):
+        return Caller("admin")
+    if _matches(token, settings.shared_token):
+        raise PermissionDenied("The shared token cannot use the admin API")
+    raise AuthenticationFailed("Invalid credential")
+
+
+def require_chat_key(request: Request) -> Caller:
+    settings = _settings(request)
+    token = bearer_token(request) or request.headers.get("x-api-key", "").strip()
+    if not token:
+        raise AuthenticationFailed("Missing credential: send 'Authorization: Bearer <key>' or 'x-api-key'")
+    if _matches(token, settings.auth_token):
+        return Caller("admin")
+    if _matches(token, settings.shared_token):
+        return Caller("shared")
+    raise AuthenticationFailed("Invalid API key")
