@@ -76,7 +76,10 @@ class EmbeddedMoto:
         # Port 0 picks a free port; binding happens here, so the port is known and held before start.
         self._server = make_server(self.host, self.port, app, threaded=True,
                                    request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        server = self._server
+        # A short poll interval makes stop() quick (shutdown waits for the serving loop to notice).
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), name="moto",
+                                        daemon=True)
         self._thread.start()
         return self.endpoint
 

@@ -1,0 +1,206 @@
+"""`cursor-gateway serve`: the whole gateway as one local process (what `make run` starts).
+
+1. an embedded moto server on 127.0.0.1 (port from --moto-port / MOTO_PORT, else a free one), with
+   `AWS_ENDPOINT_URL`, dummy credentials and a region set in this process so boto3 can only reach it;
+2. every DynamoDB table and S3 bucket declared in template.yaml, created there, then filled from the
+   snapshots in DATA_DIR (`local.state`), which every later write keeps current;
+3. uvicorn serving `create_app()` with every router, on settings.host/port.
+
+A lock file in DATA_DIR keeps two servers from writing the same state. The banner is printed once the
+gateway is accepting connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from cursor_gateway import __version__
+from cursor_gateway.settings import Settings
+
+log = logging.getLogger("cursor_gateway.local")
+
+_FOREIGN_AWS_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def serve_from_args(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except ValueError as exc:
+        print(f"cursor-gateway: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "found credentials in environment" etc.
+    template = Path(args.template or "template.yaml")
+    moto_port = args.moto_port if args.moto_port is not None else int(os.environ.get("MOTO_PORT") or 0)
+    try:
+        with _exclusive(Path(settings.data_dir).resolve()) as data_dir, _aws(moto_port, data_dir, template,
+                                                                             settings) as aws:
+            _serve(settings, data_dir, aws)
+    except StackError as exc:
+        print(f"cursor-gateway: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled after its graceful shutdown; moto and the lock were
+        # released by the context managers on the way here, so this is a normal stop.
+        pass
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if args.host is not None:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    if args.data_dir is not None:
+        overrides["data_dir"] = args.data_dir
+    return Settings.from_env().with_overrides(**overrides)
+
+
+@contextlib.contextmanager
+def _exclusive(data_dir: Path) -> Iterator[Path]:
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handle: IO[str] = (data_dir / ".lock").open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StackError(f"another cursor-gateway serve is using {data_dir}; stop it or set DATA_DIR") \
+                from None
+        yield data_dir
+    finally:
+        handle.close()  # releases the lock (the kernel also releases it if we are killed)
+
+
+class _Aws:
+    def __init__(self, endpoint: str, tables: list[str], buckets: list[str],
+                 restored: dict[str, int]) -> None:
+        self.endpoint = endpoint
+        self.tables = tables
+        self.buckets = buckets
+        self.restored = restored
+
+
+@contextlib.contextmanager
+def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> Iterator[_Aws]:
+    from cursor_gateway.local.moto_server import EmbeddedMoto
+    from cursor_gateway.local.state import LocalState, StateError
+    from cursor_gateway.local.template import TemplateError, load_template, local_resources
+    from cursor_gateway.storage import aws
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or aws.DEFAULT_REGION
+    try:
+        tables, buckets = local_resources(load_template(template_path), region=region)
+    except TemplateError as exc:
+        raise StackError(f"template: {exc}") from exc
+    table_names = [t.name for t in tables]
+    if settings.tokens_table not in table_names:
+        raise StackError(f"TOKENS_TABLE={settings.tokens_table} is not declared in {template_path} "
+                         f"(it declares {', '.join(table_names) or 'no tables'})")
+
+    state = LocalState(data_dir, tables=table_names, buckets=[b.name for b in buckets])
+    moto = EmbeddedMoto("127.0.0.1", port, wrap=state.wrap)
+    try:
+        endpoint = moto.start()
+    except OSError as exc:
+        raise StackError(f"cannot start moto on 127.0.0.1:{port}: {exc.strerror}") from exc
+    try:
+        _point_boto3_at(endpoint, region)
+        dynamodb, s3 = aws.client("dynamodb"), aws.client("s3")
+        state.dynamodb, state.s3 = dynamodb, s3
+        for table in tables:
+            dynamodb.create_table(TableName=table.name, **table.create_args)
+            if table.ttl_attribute:
+                dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification={
+                    "Enabled": True, "AttributeName": table.ttl_attribute})
+        for bucket in buckets:
+            # us-east-1 is the one region that refuses an explicit LocationConstraint.
+            where = {} if region == "us-east-1" else {"LocationConstraint": region}
+            s3.create_bucket(Bucket=bucket.name, **({"CreateBucketConfiguration": where} if where else {}))
+            if bucket.versioned:
+                s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+        try:
+            restored = state.restore()
+        except StateError as exc:
+            raise StackError(str(exc)) from exc
+        state.saving = True
+        yield _Aws(endpoint, table_names, state.buckets, restored)
+    finally:
+        moto.stop()
+
+
+def _point_boto3_at(endpoint: str, region: str) -> None:
+    """This process talks to the embedded moto only: a stray real credential or profile must never be used."""
+    for name in [*_FOREIGN_AWS_VARS, *(n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_"))]:
+        os.environ.pop(name, None)
+    os.environ.update({
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    })
+    from cursor_gateway.storage import aws
+
+    aws.reset_clients()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise StackError(f"cannot listen on {host}:{port}: {exc.strerror} (set PORT to another port)") \
+            from exc
+
+
+def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
+    import uvicorn
+
+    from cursor_gateway.api.app import create_app
+
+    sock = _listen(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{shown_host}:{port}"
+    restored = ", ".join(f"{name}: {n}" for name, n in aws.restored.items()) or "nothing yet"
+    banner = "\n".join([
+        "",
+        f"cursor-gateway {__version__} listening on {url}",
+        f"  OpenAI base URL   {url}/v1",
+        f"  health            {url}/health",
+        "  admin auth        " + ("Authorization: Bearer $AUTH_TOKEN" if settings.auth_token
+                                  else "AUTH_TOKEN is not set: admin routes answer 401"),
+        f"  state             {data_dir} (saved after every write; restored: {restored})",
+        f"  local AWS (moto)  {aws.endpoint}",
+        f"                    tables: {', '.join(aws.tables)}; buckets: {', '.join(aws.buckets)}",
+        "  stop              Ctrl-C",
+        "",
+    ])
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                print(banner, flush=True)
+
+    config = uvicorn.Config(create_app(settings=settings), host=settings.host, port=port,
+                            log_level=settings.log_level.lower(), lifespan="off", timeout_graceful_shutdown=5)
+    try:
+        _Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
