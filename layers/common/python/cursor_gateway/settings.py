@@ -98,7 +98,8 @@ class Settings:
             raw = env.get(f.name.upper())
             if raw is None or raw == "":
                 continue
-            values[f.name] = _convert(f.name, raw, getattr(cls, f.name, None))
+            # The field default gives the type (a slots dataclass has no class attribute to read it from).
+            values[f.name] = _convert(f.name, raw, f.default)
         settings = cls(**values)
         settings.validate()
         return settings
