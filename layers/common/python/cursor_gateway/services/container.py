@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cursor_gateway.services.token_pool import Exchanger, TokenPool
 from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.tokens import DynamoTokenStore, TokenStore
+
+# Uptime counts from when this process loaded the app, not from its first request (services are lazy).
+_PROCESS_STARTED = time.time()
 
 
 @dataclass
@@ -23,7 +26,7 @@ class Services:
     token_store: TokenStore
     token_pool: TokenPool
     tokens: TokenAdminService
-    started_at: float = field(default_factory=time.time)
+    started_at: float = _PROCESS_STARTED
     chat: Any = None
     catalog: Any = None
 
@@ -46,7 +49,7 @@ def build_services(
         token_store=store,
         token_pool=pool,
         tokens=TokenAdminService(store, clock=clock),
-        started_at=clock(),
+        started_at=_PROCESS_STARTED if clock is time.time else clock(),
     )
     # The chat path is being written in parallel; these ImportError guards go away with it.
     try:

@@ -64,10 +64,9 @@ class TokenAdminService:
         known = {r.primary_token: r.alias for r in existing}
         results = [self._add_one(item, status, taken, known) for item in payload.get("tokens") or []]
 
-        counts = {o: sum(1 for r in results if r.outcome == o) for o in {r.outcome for r in results}}
-        added = counts.pop("added", 0)
-        duplicate = counts.pop("duplicate", 0)
-        rejected = sum(counts.values())
+        outcomes = [r.outcome for r in results]
+        added, duplicate = outcomes.count("added"), outcomes.count("duplicate")
+        rejected = len(outcomes) - added - duplicate
         return {
             "status": "success",
             "tokens_count": len(existing) + added,
