@@ -31,6 +31,7 @@ run: venv
 
 test: venv
 	$(BIN)/python infra/scripts/gen_proto.py --check
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 proto: venv

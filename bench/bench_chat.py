@@ -105,14 +105,19 @@ async def run_load(one, total: int, concurrency: int) -> tuple[list[float], list
 
 
 def gateway_call(client: httpx.AsyncClient, url: str, key: str):
-    body = {"model": "claude-4.6-sonnet", "stream": True, "messages": [{"role": "user", "content": "benchmark"}]}
+    body = {
+        "model": "claude-4.6-sonnet",
+        "stream": True,
+        "messages": [{"role": "user", "content": "benchmark"}],
+    }
 
     async def one() -> tuple[float, float]:
         t0 = time.perf_counter()
         first = None
         chunks = 0
-        async with client.stream("POST", url + "/v1/chat/completions", json=body,
-                                 headers={"authorization": f"Bearer {key}"}) as response:
+        async with client.stream(
+            "POST", url + "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
+        ) as response:
             if response.status_code != 200:
                 raise RuntimeError(f"gateway answered {response.status_code}: {await response.aread()!r}")
             async for line in response.aiter_lines():
@@ -128,8 +133,12 @@ def gateway_call(client: httpx.AsyncClient, url: str, key: str):
 
 
 def direct_call(profile: AgentProfile):
-    request = ChatRequest(model=ModelChoice("claude-4.6-sonnet", "claude-4.6-sonnet"),
-                          messages=(Message("user", "benchmark"),), conversation_id="bench", stream=True)
+    request = ChatRequest(
+        model=ModelChoice("claude-4.6-sonnet", "claude-4.6-sonnet"),
+        messages=(Message("user", "benchmark"),),
+        conversation_id="bench",
+        stream=True,
+    )
     credential = UpstreamCredential(bearer=fake_jwt())
 
     async def one() -> tuple[float, float]:
@@ -150,8 +159,11 @@ def report(label: str, ttfb: list[float], durations: list[float], elapsed: float
         "total_p50_ms": statistics.median(durations) * 1000,
         "streams_per_s": len(durations) / elapsed,
     }
-    print(f"  {label:<10} ttfb p50 {row['ttfb_p50_ms']:7.2f} ms  p99 {row['ttfb_p99_ms']:7.2f} ms  "
-          f"total p50 {row['total_p50_ms']:7.2f} ms  {row['streams_per_s']:7.1f} streams/s  ({len(durations)} streams)")
+    print(
+        f"  {label:<10} ttfb p50 {row['ttfb_p50_ms']:7.2f} ms  p99 {row['ttfb_p99_ms']:7.2f} ms  "
+        f"total p50 {row['total_p50_ms']:7.2f} ms  {row['streams_per_s']:7.1f} streams/s  "
+        f"({len(durations)} streams)"
+    )
     return row
 
 
@@ -159,23 +171,46 @@ async def main_async(args: argparse.Namespace) -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
     fake_port, gw_port = free_port(), free_port()
     data_dir = tempfile.mkdtemp(prefix="cgw-bench-")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers/common/python"), "AUTH_TOKEN": "bench-admin",
-           "CURSOR_API_URL": f"http://127.0.0.1:{fake_port}", "PORT": str(gw_port), "DATA_DIR": data_dir,
-           "LOG_LEVEL": "WARNING", "CURSOR_HEARTBEAT_SECONDS": "30"}
-    procs = [subprocess.Popen([*CLI, "emulate", "--port", str(fake_port), "--delay", "0"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "layers/common/python"),
+        "AUTH_TOKEN": "bench-admin",
+        "CURSOR_API_URL": f"http://127.0.0.1:{fake_port}",
+        "PORT": str(gw_port),
+        "DATA_DIR": data_dir,
+        "LOG_LEVEL": "WARNING",
+        "CURSOR_HEARTBEAT_SECONDS": "30",
+    }
+    procs = [
+        subprocess.Popen(
+            [*CLI, "emulate", "--port", str(fake_port), "--delay", "0"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
         wait_port(fake_port)
-        gateway = subprocess.Popen([*CLI, "serve", "--port", str(gw_port), "--data-dir", data_dir], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        gateway = subprocess.Popen(
+            [*CLI, "serve", "--port", str(gw_port), "--data-dir", data_dir],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs.append(gateway)
         base = f"http://127.0.0.1:{gw_port}"
         wait_http(base + "/health")
-        added = httpx.post(base + "/tokens/add", json={"tokens": [{"token": fake_jwt(), "alias": "bench"}]},
-                           headers={"authorization": "Bearer bench-admin"}, timeout=10)
+        added = httpx.post(
+            base + "/tokens/add",
+            json={"tokens": [{"token": fake_jwt(), "alias": "bench"}]},
+            headers={"authorization": "Bearer bench-admin"},
+            timeout=10,
+        )
         added.raise_for_status()
 
-        profile = AgentProfile(Settings(cursor_api_url=f"http://127.0.0.1:{fake_port}", cursor_heartbeat_seconds=30))
+        profile = AgentProfile(
+            Settings(cursor_api_url=f"http://127.0.0.1:{fake_port}", cursor_heartbeat_seconds=30)
+        )
         limits = httpx.Limits(max_connections=max(levels) * 2, max_keepalive_connections=max(levels) * 2)
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             via_gateway = gateway_call(client, base, "bench-admin")
@@ -187,19 +222,24 @@ async def main_async(args: argparse.Namespace) -> None:
                 total = args.requests if level == 1 else max(args.requests, level * 10)
                 print(f"concurrency {level}:")
                 results[("direct", level)] = report("direct", *await run_load(direct, total, level))
-                rss0, cpu0 = proc_stats(gateway.pid)
+                _rss0, cpu0 = proc_stats(gateway.pid)
                 t0 = time.perf_counter()
                 results[("gateway", level)] = report("gateway", *await run_load(via_gateway, total, level))
                 rss1, cpu1 = proc_stats(gateway.pid)
                 wall = time.perf_counter() - t0
-                print(f"  gateway process: RSS {rss1:.1f} MiB, CPU {cpu1 - cpu0:.2f} s over {wall:.2f} s "
-                      f"({(cpu1 - cpu0) / wall * 100:.0f}% of one core)")
+                print(
+                    f"  gateway process: RSS {rss1:.1f} MiB, CPU {cpu1 - cpu0:.2f} s over {wall:.2f} s "
+                    f"({(cpu1 - cpu0) / wall * 100:.0f}% of one core)"
+                )
         print("\nratios (gateway / direct) and added time to first byte:")
         for level in levels:
             g, d = results[("gateway", level)], results[("direct", level)]
-            print(f"  c={level:<3} ttfb p50 +{g['ttfb_p50_ms'] - d['ttfb_p50_ms']:.2f} ms "
-                  f"(x{g['ttfb_p50_ms'] / d['ttfb_p50_ms']:.2f}), p99 +{g['ttfb_p99_ms'] - d['ttfb_p99_ms']:.2f} ms, "
-                  f"streams/s x{g['streams_per_s'] / d['streams_per_s']:.2f}")
+            print(
+                f"  c={level:<3} ttfb p50 +{g['ttfb_p50_ms'] - d['ttfb_p50_ms']:.2f} ms "
+                f"(x{g['ttfb_p50_ms'] / d['ttfb_p50_ms']:.2f}), "
+                f"p99 +{g['ttfb_p99_ms'] - d['ttfb_p99_ms']:.2f} ms, "
+                f"streams/s x{g['streams_per_s'] / d['streams_per_s']:.2f}"
+            )
         print("targets: added ttfb <= 2 ms p50 at c=1, <= 25 ms p99 at c=32; >= 150 twenty-chunk streams/s")
     finally:
         for proc in procs:
@@ -212,7 +252,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=200, help="streams per concurrency level")
     parser.add_argument("--concurrency", default="1,32")
     asyncio.run(main_async(parser.parse_args()))

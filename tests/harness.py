@@ -12,7 +12,6 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import uvicorn
-
 from cursor_gateway.api.app import create_app
 from cursor_gateway.domain.tokens import TokenRecord
 from cursor_gateway.emulator.behaviour import Behaviour

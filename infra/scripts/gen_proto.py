@@ -36,10 +36,12 @@ def generate(out: Path) -> None:
 
 def tree_differs(a: Path, b: Path) -> list[str]:
     def files(root: Path) -> set[str]:
-        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+        return {
+            str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        }
 
     fa, fb = files(a), files(b)
-    diffs = sorted((fa ^ fb))
+    diffs = sorted(fa ^ fb)
     diffs += [f for f in sorted(fa & fb) if not filecmp.cmp(a / f, b / f, shallow=False)]
     return diffs
 

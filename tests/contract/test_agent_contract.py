@@ -43,8 +43,9 @@ CODECS = ["proto", "json"]
 CONTENT_TYPES = {"proto": "application/connect+proto", "json": "application/connect+json"}
 SAFETY = 30.0  # seconds; only to turn a hang into a failure
 TOKEN = "tok-contract"
-THINKING_MODEL = ModelChoice(cursor_id="claude-4.6-sonnet-thinking", client_id="claude-4.6-sonnet-thinking",
-                             supports_thinking=True)
+THINKING_MODEL = ModelChoice(
+    cursor_id="claude-4.6-sonnet-thinking", client_id="claude-4.6-sonnet-thinking", supports_thinking=True
+)
 PLAIN_MODEL = ModelChoice(cursor_id="claude-4.6-sonnet", client_id="claude-4.6-sonnet")
 
 
@@ -98,8 +99,12 @@ def chat_request(
 ) -> ChatRequest:
     return ChatRequest(
         model=model,
-        messages=(Message("system", "Be brief."), Message("user", "Hi"), Message("assistant", "Hello!"),
-                  Message("user", text)),
+        messages=(
+            Message("system", "Be brief."),
+            Message("user", "Hi"),
+            Message("assistant", "Hello!"),
+            Message("user", text),
+        ),
         conversation_id="5b0e4c1e-2f0a-4d8e-9a51-7d1f3b8c9e20",
         request_id=request_id,
     )
@@ -322,8 +327,9 @@ async def test_failing_token_does_not_affect_other_tokens(fake: ObservedFake) ->
         (503, {}, UpstreamUnavailable),  # no Connect code in the body: the HTTP status decides
     ],
 )
-async def test_http_error_status(fake: ObservedFake, status: int, error: dict[str, object],
-                                 expected: type[UpstreamError]) -> None:
+async def test_http_error_status(
+    fake: ObservedFake, status: int, error: dict[str, object], expected: type[UpstreamError]
+) -> None:
     fake.default = Behaviour(mode="http_error", http_status=status, error=dict(error))
     events, exc = await collect_until_error(settings_for(fake))
     assert type(exc) is expected
@@ -333,8 +339,9 @@ async def test_http_error_status(fake: ObservedFake, status: int, error: dict[st
 
 @pytest.mark.parametrize("codec", CODECS)
 async def test_error_after_text(fake: ObservedFake, codec: str) -> None:
-    fake.default = Behaviour(mode="error_after_text", reply="partial answer", chunks=4,
-                             error=dict(FAILURES["rate_limited"]))
+    fake.default = Behaviour(
+        mode="error_after_text", reply="partial answer", chunks=4, error=dict(FAILURES["rate_limited"])
+    )
     events, exc = await collect_until_error(settings_for(fake, codec))
     assert type(exc) is UpstreamRateLimited
     assert events and all(isinstance(e, TextDelta) for e in events)

@@ -32,13 +32,36 @@ class Server:
     def __init__(self, data_dir: Path, cwd: Path) -> None:
         # This checkout's package first, whatever is installed or relative in PYTHONPATH.
         path = os.pathsep.join([str(ROOT / "layers/common/python"), os.environ.get("PYTHONPATH", "")])
-        env = {**os.environ, "AUTH_TOKEN": ADMIN, "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": path}
+        env = {
+            **os.environ,
+            "AUTH_TOKEN": ADMIN,
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": path,
+        }
         env.pop("MOTO_PORT", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cursor_gateway.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--moto-port", "0", "--data-dir", str(data_dir), "--template", str(ROOT / "template.yaml")],
-            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "cursor_gateway.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--moto-port",
+                "0",
+                "--data-dir",
+                str(data_dir),
+                "--template",
+                str(ROOT / "template.yaml"),
+            ],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,  # its own process group: killed as a whole
         )
         self.lines: queue.Queue[str | None] = queue.Queue()

@@ -10,10 +10,17 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-from harness import ADMIN, SHARED, gateway_settings, make_services, running_fake, running_gateway, session_record
-
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor
+from harness import (
+    ADMIN,
+    SHARED,
+    gateway_settings,
+    make_services,
+    running_fake,
+    running_gateway,
+    session_record,
+)
 
 
 @pytest.fixture
@@ -35,8 +42,9 @@ def client(url: str, key: str = ADMIN) -> openai.OpenAI:
 
 def test_sync_non_stream(gateway: str, fake: FakeCursor) -> None:
     answer = client(gateway).chat.completions.create(
-        model="claude-4.6-sonnet", messages=[{"role": "system", "content": "Be brief."},
-                                             {"role": "user", "content": "hello there"}])
+        model="claude-4.6-sonnet",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there"}],
+    )
     assert answer.object == "chat.completion"
     assert answer.choices[0].message.content == "Echo: hello there"
     assert answer.choices[0].finish_reason == "stop"
@@ -50,11 +58,16 @@ def test_sync_non_stream(gateway: str, fake: FakeCursor) -> None:
 
 def test_sync_stream_with_thinking_and_usage(gateway: str) -> None:
     stream = client(gateway).chat.completions.create(
-        model="claude-4.6-sonnet-thinking", messages=[{"role": "user", "content": "think first"}],
-        stream=True, stream_options={"include_usage": True})
+        model="claude-4.6-sonnet-thinking",
+        messages=[{"role": "user", "content": "think first"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
-    reasoning = "".join(getattr(c.choices[0].delta, "reasoning_content", None) or "" for c in chunks if c.choices)
+    reasoning = "".join(
+        getattr(c.choices[0].delta, "reasoning_content", None) or "" for c in chunks if c.choices
+    )
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert reasoning == "Let me think about that."
     assert content == "Echo: think first"
@@ -67,12 +80,14 @@ def test_sync_stream_with_thinking_and_usage(gateway: str) -> None:
 async def test_async_stream_and_non_stream(gateway: str) -> None:
     async_client = openai.AsyncOpenAI(base_url=gateway + "/v1", api_key=ADMIN, max_retries=0)
     stream = await async_client.chat.completions.create(
-        model="gpt-5.2", messages=[{"role": "user", "content": "async please"}], stream=True)
+        model="gpt-5.2", messages=[{"role": "user", "content": "async please"}], stream=True
+    )
     parts = [c.choices[0].delta.content or "" async for c in stream if c.choices]
     assert "".join(parts) == "Echo: async please"
     assert len([p for p in parts if p]) > 5  # really streamed in pieces
     answer = await async_client.chat.completions.create(
-        model="gpt-5.2", messages=[{"role": "user", "content": "once more"}])
+        model="gpt-5.2", messages=[{"role": "user", "content": "once more"}]
+    )
     assert answer.choices[0].message.content == "Echo: once more"
     await async_client.close()
 
@@ -81,9 +96,11 @@ def test_think_tags_mode(fake: FakeCursor) -> None:
     settings = gateway_settings(fake, thinking_output="think_tags")
     with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
         answer = client(url).chat.completions.create(
-            model="claude-4.6-sonnet-thinking", messages=[{"role": "user", "content": "x"}])
+            model="claude-4.6-sonnet-thinking", messages=[{"role": "user", "content": "x"}]
+        )
         stream = client(url).chat.completions.create(
-            model="claude-4.6-sonnet-thinking", messages=[{"role": "user", "content": "x"}], stream=True)
+            model="claude-4.6-sonnet-thinking", messages=[{"role": "user", "content": "x"}], stream=True
+        )
         streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert answer.choices[0].message.content == "<think>Let me think about that.</think>Echo: x"
     assert streamed == "<think>Let me think about that.</think>Echo: x"
@@ -95,7 +112,8 @@ def test_streaming_is_incremental() -> None:
         settings = gateway_settings(fake)
         with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
             stream = client(url).chat.completions.create(
-                model="gpt-5.2", messages=[{"role": "user", "content": "slowly please"}], stream=True)
+                model="gpt-5.2", messages=[{"role": "user", "content": "slowly please"}], stream=True
+            )
             sent_when_first_arrived = None
             for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
@@ -113,9 +131,8 @@ def test_version_gate_is_502_and_not_retried(fake: FakeCursor) -> None:
     settings = gateway_settings(fake)
     services = make_services(settings, [session_record("alpha"), session_record("beta")])
     fake.default = Behaviour.failing("update_required")
-    with running_gateway(settings, services) as url:
-        with pytest.raises(openai.APIStatusError) as caught:
-            client(url).chat.completions.create(model="gpt-5.2", messages=[{"role": "user", "content": "hi"}])
+    with running_gateway(settings, services) as url, pytest.raises(openai.APIStatusError) as caught:
+        client(url).chat.completions.create(model="gpt-5.2", messages=[{"role": "user", "content": "hi"}])
     err = caught.value
     assert err.status_code == 502
     assert err.response.headers["x-should-retry"] == "false"
@@ -131,8 +148,9 @@ def test_model_not_allowed_is_403(fake: FakeCursor) -> None:
     settings = gateway_settings(fake)
     with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
         with pytest.raises(openai.PermissionDeniedError) as caught:
-            client(url).chat.completions.create(model="claude-4.6-opus-high-thinking",
-                                                messages=[{"role": "user", "content": "hi"}])
+            client(url).chat.completions.create(
+                model="claude-4.6-opus-high-thinking", messages=[{"role": "user", "content": "hi"}]
+            )
     assert caught.value.response.json()["error"]["code"] == "model_not_allowed"
 
 
@@ -144,8 +162,9 @@ def test_failover_to_a_healthy_token(fake: FakeCursor) -> None:
     fake.by_token[records[1].primary_token] = Behaviour.failing("rate_limited")
     with running_gateway(settings, services) as url:
         for _ in range(3):  # whatever the round-robin start, every request lands on a3
-            answer = client(url).chat.completions.create(model="gpt-5.2",
-                                                          messages=[{"role": "user", "content": "hi"}])
+            answer = client(url).chat.completions.create(
+                model="gpt-5.2", messages=[{"role": "user", "content": "hi"}]
+            )
             assert answer.choices[0].message.content == "Echo: hi"
     health = {r.alias: r.health for r in services.token_store.list()}
     assert health["a1"].state == "disabled"
@@ -180,9 +199,16 @@ def test_error_after_first_byte_is_in_band(fake: FakeCursor) -> None:
     fake.default = Behaviour(mode="error_after_text", error=Behaviour.failing("overloaded").error)
     settings = gateway_settings(fake)
     with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
-        with httpx.stream("POST", url + "/v1/chat/completions", headers={"authorization": f"Bearer {ADMIN}"},
-                          json={"model": "gpt-5.2", "stream": True,
-                                "messages": [{"role": "user", "content": "abcdefghijklmnopqrstuvwxyz"}]}) as r:
+        with httpx.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            headers={"authorization": f"Bearer {ADMIN}"},
+            json={
+                "model": "gpt-5.2",
+                "stream": True,
+                "messages": [{"role": "user", "content": "abcdefghijklmnopqrstuvwxyz"}],
+            },
+        ) as r:
             status = r.status_code
             events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
     assert status == 200
@@ -197,7 +223,8 @@ def test_reset_mid_stream_ends_cleanly(fake: FakeCursor) -> None:
     settings = gateway_settings(fake)
     with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
         stream = client(url).chat.completions.create(
-            model="gpt-5.2", messages=[{"role": "user", "content": "abcdefghijklmnop"}], stream=True)
+            model="gpt-5.2", messages=[{"role": "user", "content": "abcdefghijklmnop"}], stream=True
+        )
         with pytest.raises(openai.APIError):
             for _ in stream:
                 pass
@@ -210,12 +237,30 @@ def test_bad_input_is_400_never_422(gateway: str) -> None:
         (json.dumps({"model": "gpt-5.2"}).encode(), "messages"),
         (json.dumps({"model": "gpt-5.2", "messages": "hi"}).encode(), "messages"),
         (json.dumps({"model": "gpt-5.2", "messages": [], "n": 1}).encode(), "messages"),
-        (json.dumps({"model": "gpt-5.2", "n": 2, "messages": [{"role": "user", "content": "x"}]}).encode(), "n"),
-        (json.dumps({"model": "gpt-5.2", "messages": [{"role": "wizard", "content": "x"}]}).encode(),
-         "messages[0].role"),
-        (json.dumps({"model": "gpt-5.2", "messages": [{"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": "http://169.254.169.254/x.png"}}]}]}).encode(),
-         "messages[0].content"),
+        (
+            json.dumps({"model": "gpt-5.2", "n": 2, "messages": [{"role": "user", "content": "x"}]}).encode(),
+            "n",
+        ),
+        (
+            json.dumps({"model": "gpt-5.2", "messages": [{"role": "wizard", "content": "x"}]}).encode(),
+            "messages[0].role",
+        ),
+        (
+            json.dumps(
+                {
+                    "model": "gpt-5.2",
+                    "messages": [
+                        {
+                            "role": "user",
+                            "content": [
+                                {"type": "image_url", "image_url": {"url": "http://169.254.169.254/x.png"}}
+                            ],
+                        }
+                    ],
+                }
+            ).encode(),
+            "messages[0].content",
+        ),
     ]
     for body, param in cases:
         response = httpx.post(gateway + "/v1/chat/completions", content=body, headers=headers)
@@ -229,8 +274,11 @@ def test_bad_input_is_400_never_422(gateway: str) -> None:
 def test_oversized_body_is_413(fake: FakeCursor) -> None:
     settings = gateway_settings(fake, max_body_bytes=10_000)
     with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
-        response = httpx.post(url + "/v1/chat/completions", headers={"authorization": f"Bearer {ADMIN}"},
-                              json={"model": "gpt-5.2", "messages": [{"role": "user", "content": "x" * 20_000}]})
+        response = httpx.post(
+            url + "/v1/chat/completions",
+            headers={"authorization": f"Bearer {ADMIN}"},
+            json={"model": "gpt-5.2", "messages": [{"role": "user", "content": "x" * 20_000}]},
+        )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
 
@@ -249,9 +297,16 @@ def test_auth_rules(gateway: str) -> None:
 
 
 def test_ignored_params_header(gateway: str) -> None:
-    response = httpx.post(gateway + "/v1/chat/completions", headers={"authorization": f"Bearer {ADMIN}"},
-                          json={"model": "gpt-5.2", "temperature": 0.2, "max_tokens": 10,
-                                "messages": [{"role": "user", "content": "hi"}]})
+    response = httpx.post(
+        gateway + "/v1/chat/completions",
+        headers={"authorization": f"Bearer {ADMIN}"},
+        json={
+            "model": "gpt-5.2",
+            "temperature": 0.2,
+            "max_tokens": 10,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
     assert response.status_code == 200
     assert response.headers["x-ignored-params"] == "max_tokens,temperature"
 
@@ -276,7 +331,8 @@ def test_concurrent_streams(gateway: str) -> None:
 
     def one(i: int) -> None:
         stream = client(gateway).chat.completions.create(
-            model="gpt-5.2", messages=[{"role": "user", "content": f"n{i}"}], stream=True)
+            model="gpt-5.2", messages=[{"role": "user", "content": f"n{i}"}], stream=True
+        )
         results.append("".join(c.choices[0].delta.content or "" for c in stream if c.choices))
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]

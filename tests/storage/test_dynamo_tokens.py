@@ -67,10 +67,22 @@ def store(request: pytest.FixtureRequest, aws_env: None) -> Iterator[TokenStore]
 
 def record(alias: str = "a", **changes: Any) -> TokenRecord:
     base = TokenRecord(
-        alias=alias, kind="session", primary_token=make_jwt(user_id=f"user_{alias}"), refresh_token="r.e.f",
-        client_key="ab" * 32, session_id=str(uuid.uuid4()), checksum_first="1" * 64, checksum_second="2" * 64,
-        config_version=str(uuid.uuid4()), timezone="Europe/Paris", proxy="p1", gcpp_host="EU",
-        user_id=f"user_{alias}", token_type="session", expires_at=NOW + 86400.5, created_at=NOW,
+        alias=alias,
+        kind="session",
+        primary_token=make_jwt(user_id=f"user_{alias}"),
+        refresh_token="r.e.f",
+        client_key="ab" * 32,
+        session_id=str(uuid.uuid4()),
+        checksum_first="1" * 64,
+        checksum_second="2" * 64,
+        config_version=str(uuid.uuid4()),
+        timezone="Europe/Paris",
+        proxy="p1",
+        gcpp_host="EU",
+        user_id=f"user_{alias}",
+        token_type="session",
+        expires_at=NOW + 86400.5,
+        created_at=NOW,
     )
     return replace(base, **changes)
 
@@ -156,9 +168,12 @@ def test_unknown_attributes_from_newer_writers_are_ignored(aws_env: None) -> Non
         table = create_tokens_table(client)
         store = DynamoTokenStore(table, client=client)
         store.put_new(record("a"))
-        client.update_item(TableName=table, Key={"alias": {"S": "a"}},
-                           UpdateExpression="SET future_field = :f, health.future_health = :f",
-                           ExpressionAttributeValues={":f": {"S": "x"}})
+        client.update_item(
+            TableName=table,
+            Key={"alias": {"S": "a"}},
+            UpdateExpression="SET future_field = :f, health.future_health = :f",
+            ExpressionAttributeValues={":f": {"S": "x"}},
+        )
         loaded = store.get("a")
         assert loaded is not None and loaded.alias == "a" and loaded.health == TokenHealth()
 

@@ -29,7 +29,8 @@ def test_the_real_template_declares_the_tokens_table_under_the_settings_name() -
     assert by_id["TokensTable"].create_args["KeySchema"] == [{"AttributeName": "alias", "KeyType": "HASH"}]
     assert by_id["TokensTable"].create_args["BillingMode"] == "PAY_PER_REQUEST"
     assert [(b.logical_id, b.name, b.versioned) for b in buckets] == [
-        ("AssetsBucket", "cursor-gateway-assetsbucket", True)]
+        ("AssetsBucket", "cursor-gateway-assetsbucket", True)
+    ]
 
 
 def test_cloudformation_tags_and_name_functions(tmp_path: Path) -> None:
@@ -105,15 +106,19 @@ class Stack:
         self.state = LocalState(root, tables=[self.table], buckets=[self.bucket])
         self.moto = EmbeddedMoto("127.0.0.1", 0, wrap=self.state.wrap)
         endpoint = self.moto.start()
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                        region_name=REGION)
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
         self.dynamodb: Any = session.client("dynamodb", endpoint_url=endpoint)
         self.s3: Any = session.client("s3", endpoint_url=endpoint)
         self.state.dynamodb, self.state.s3 = self.dynamodb, self.s3
         for table in (self.table, self.other):
-            self.dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                                       KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                                       AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+            self.dynamodb.create_table(
+                TableName=table,
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            )
         self.s3.create_bucket(Bucket=self.bucket)
         self.state.saving = True
 
@@ -137,12 +142,17 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 def test_every_dynamodb_write_is_on_disk_when_it_returns(stack: Stack) -> None:
     stack.put("a", "1")
     assert {k: v["v"]["S"] for k, v in stack.saved_items().items()} == {"a": "1"}
-    stack.dynamodb.update_item(TableName=stack.table, Key={"id": {"S": "a"}},
-                               UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"S": "2"}})
+    stack.dynamodb.update_item(
+        TableName=stack.table,
+        Key={"id": {"S": "a"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "2"}},
+    )
     put_b = {"PutRequest": {"Item": {"id": {"S": "b"}}}}
     stack.dynamodb.batch_write_item(RequestItems={stack.table: [put_b]})
-    stack.dynamodb.transact_write_items(TransactItems=[
-        {"Put": {"TableName": stack.table, "Item": {"id": {"S": "c"}}}}])
+    stack.dynamodb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": stack.table, "Item": {"id": {"S": "c"}}}}]
+    )
     stack.dynamodb.delete_item(TableName=stack.table, Key={"id": {"S": "b"}})
     saved = stack.saved_items()
     assert sorted(saved) == ["a", "c"] and saved["a"]["v"]["S"] == "2"
@@ -154,8 +164,11 @@ def test_failed_writes_and_unmanaged_tables_do_not_touch_the_snapshot(stack: Sta
     path = stack.state.table_file(stack.table)
     before = path.read_bytes()
     with pytest.raises(stack.dynamodb.exceptions.ConditionalCheckFailedException):
-        stack.dynamodb.put_item(TableName=stack.table, Item={"id": {"S": "a"}, "v": {"S": "x"}},
-                                ConditionExpression="attribute_not_exists(id)")
+        stack.dynamodb.put_item(
+            TableName=stack.table,
+            Item={"id": {"S": "a"}, "v": {"S": "x"}},
+            ConditionExpression="attribute_not_exists(id)",
+        )
     stack.put("z", "1", table=stack.other)
     assert path.read_bytes() == before
     assert not stack.state.table_file(stack.other).exists()
@@ -164,8 +177,9 @@ def test_failed_writes_and_unmanaged_tables_do_not_touch_the_snapshot(stack: Sta
 def test_restore_brings_back_tables_and_objects(stack: Stack) -> None:
     for i in range(30):  # more than one BatchWriteItem
         stack.put(f"k{i}", str(i))
-    stack.s3.put_object(Bucket=stack.bucket, Key="pages/index.html", Body=b"<h1>hi</h1>",
-                        ContentType="text/html")
+    stack.s3.put_object(
+        Bucket=stack.bucket, Key="pages/index.html", Body=b"<h1>hi</h1>", ContentType="text/html"
+    )
     stack.s3.put_object(Bucket=stack.bucket, Key="../odd key", Body=b"x")
     stack.s3.put_object(Bucket=stack.bucket, Key="gone.csv", Body=b"1,2")
     stack.s3.delete_object(Bucket=stack.bucket, Key="gone.csv")

@@ -24,8 +24,9 @@ class NoExchange:
 
 
 def build(settings: Settings) -> tuple[TestClient, Services]:
-    services = build_services(settings, token_store=InMemoryTokenStore(clock=lambda: NOW),
-                              exchanger=NoExchange(), clock=lambda: NOW)
+    services = build_services(
+        settings, token_store=InMemoryTokenStore(clock=lambda: NOW), exchanger=NoExchange(), clock=lambda: NOW
+    )
     app = create_app(tokens.router, settings=settings, services=services)
     return TestClient(app), services
 
@@ -35,8 +36,14 @@ def client() -> TestClient:
     return build(Settings(auth_token=ADMIN, shared_token=SHARED))[0]
 
 
-def admin(client: TestClient, path: str, body: Any = None, *, raw: str | None = None,
-          headers: dict[str, str] | None = None) -> Any:
+def admin(
+    client: TestClient,
+    path: str,
+    body: Any = None,
+    *,
+    raw: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
     content = raw if raw is not None else json.dumps({} if body is None else body)
     return client.post(path, content=content, headers={"authorization": f"Bearer {ADMIN}", **(headers or {})})
 
@@ -74,8 +81,12 @@ def test_admin_auth_rules(client: TestClient, path: str, headers: dict[str, str]
 
 def test_auth_comes_before_body_validation(client: TestClient) -> None:
     assert client.post("/tokens/add", content="{not json").status_code == 401
-    assert client.post("/tokens/add", content="{not json",
-                       headers={"authorization": f"Bearer {SHARED}"}).status_code == 403
+    assert (
+        client.post(
+            "/tokens/add", content="{not json", headers={"authorization": f"Bearer {SHARED}"}
+        ).status_code
+        == 403
+    )
 
 
 def test_without_auth_token_every_admin_route_is_401_and_says_why() -> None:
@@ -113,8 +124,12 @@ def test_bad_bodies_are_400_never_422(client: TestClient, path: str, raw: str) -
 
 def test_json_is_read_whatever_the_content_type(client: TestClient) -> None:
     # `curl -d '{...}'` sends application/x-www-form-urlencoded.
-    response = admin(client, "/tokens/add", {"tokens": [{"token": make_jwt()}]},
-                     headers={"content-type": "application/x-www-form-urlencoded"})
+    response = admin(
+        client,
+        "/tokens/add",
+        {"tokens": [{"token": make_jwt()}]},
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 200
     assert response.json()["results"][0]["outcome"] == "added"
 
@@ -163,7 +178,10 @@ def test_derived_aliases_are_unique_and_explicit_ones_are_respected(client: Test
     third = make_jwt(randomness="3")
     result = add(client, {"token": first}, {"token": second}, {"token": third, "alias": USER_ID})
     assert [(r["alias"], r["outcome"]) for r in result["results"]] == [
-        (USER_ID, "added"), (f"{USER_ID}-2", "added"), (USER_ID, "duplicate")]
+        (USER_ID, "added"),
+        (f"{USER_ID}-2", "added"),
+        (USER_ID, "duplicate"),
+    ]
     assert "already taken" in result["results"][2]["detail"]
 
 
@@ -182,11 +200,22 @@ def test_invalid_bundle_values_are_malformed_not_randomised(client: TestClient) 
 
 def test_given_bundle_values_are_kept_and_missing_ones_derived(client: TestClient) -> None:
     h1, h2 = "a" * 64, "b" * 64
-    add(client, {"token": make_jwt(), "alias": "given", "checksum": {"first": h1, "second": h2},
-                 "client_key": "c" * 64, "session_id": "6f1c1c4e-3c1a-4a5e-9b1a-0d8a2c3b4d5e",
-                 "config_version": "0b6f2d7e-9a4c-4e7f-8d2b-1c3a5e7f9b0d", "proxy": "eu",
-                 "timezone": "Asia/Tokyo", "refresh_token": "refresh.jwt.value"},
-        {"token": api_key("derived"), "alias": "derived"}, status="disabled")
+    add(
+        client,
+        {
+            "token": make_jwt(),
+            "alias": "given",
+            "checksum": {"first": h1, "second": h2},
+            "client_key": "c" * 64,
+            "session_id": "6f1c1c4e-3c1a-4a5e-9b1a-0d8a2c3b4d5e",
+            "config_version": "0b6f2d7e-9a4c-4e7f-8d2b-1c3a5e7f9b0d",
+            "proxy": "eu",
+            "timezone": "Asia/Tokyo",
+            "refresh_token": "refresh.jwt.value",
+        },
+        {"token": api_key("derived"), "alias": "derived"},
+        status="disabled",
+    )
     listed = {alias: info for _, alias, info in admin(client, "/tokens/get").json()["tokens"]}
     given, derived = listed["given"], listed["derived"]
     assert given["bundle"]["checksum"] == {"first": h1, "second": h2}
@@ -226,5 +255,9 @@ def test_get_shows_health(client: TestClient) -> None:
     add(http, {"token": make_jwt(), "alias": "a"})
     services.token_pool.report_failure("a", UpstreamRateLimited("quota"))
     info = admin(http, "/tokens/get").json()["tokens"][0][2]
-    assert info["health"] == {"state": "cooling_down", "reason": "quota", "cooldown_until": NOW + 30,
-                              "score": 0.5}
+    assert info["health"] == {
+        "state": "cooling_down",
+        "reason": "quota",
+        "cooldown_until": NOW + 30,
+        "score": 0.5,
+    }

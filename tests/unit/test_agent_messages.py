@@ -92,8 +92,9 @@ def test_build_run_history_as_roots_and_latest_user_as_action() -> None:
 
 
 def test_root_ids_are_sha256_of_the_blob_bytes_and_prefetched() -> None:
-    request = chat(Message("system", "sys"), Message("user", "a"), Message("assistant", "b"),
-                   Message("user", "c"))
+    request = chat(
+        Message("system", "sys"), Message("user", "a"), Message("assistant", "b"), Message("user", "c")
+    )
     plan = msgs.build_run(request, timezone=TZ)
     run = plan.run_request.run_request
     ids = list(run.conversation_state.root_prompt_messages_json)
@@ -107,17 +108,21 @@ def test_root_ids_are_sha256_of_the_blob_bytes_and_prefetched() -> None:
 
 
 def test_roots_are_vercel_shaped_json() -> None:
-    plan = msgs.build_run(chat(Message("user", "héllo \"quoted\""), Message("assistant", "ok"),
-                               Message("user", "next")), timezone=TZ)
+    plan = msgs.build_run(
+        chat(Message("user", 'héllo "quoted"'), Message("assistant", "ok"), Message("user", "next")),
+        timezone=TZ,
+    )
     raw = [plan.blobs[i] for i in plan.run_request.run_request.conversation_state.root_prompt_messages_json]
-    assert json.loads(raw[0]) == {"role": "user", "content": [{"type": "text", "text": "héllo \"quoted\""}]}
+    assert json.loads(raw[0]) == {"role": "user", "content": [{"type": "text", "text": 'héllo "quoted"'}]}
     assert "héllo".encode() in raw[0]  # UTF-8, not \u escapes
 
 
 def test_identical_turns_keep_their_own_root_slot() -> None:
     request = chat(
-        Message("user", "ok"), Message("assistant", "sure"),
-        Message("user", "ok"), Message("assistant", "sure"),
+        Message("user", "ok"),
+        Message("assistant", "sure"),
+        Message("user", "ok"),
+        Message("assistant", "sure"),
         Message("user", "and now?"),
     )
     plan = msgs.build_run(request, timezone=TZ)
@@ -143,8 +148,9 @@ def test_single_user_message_has_no_roots() -> None:
 
 
 def test_several_system_messages_are_joined_into_one_root() -> None:
-    plan = msgs.build_run(chat(Message("system", "one"), Message("system", "two"),
-                               Message("user", "q")), timezone=TZ)
+    plan = msgs.build_run(
+        chat(Message("system", "one"), Message("system", "two"), Message("user", "q")), timezone=TZ
+    )
     assert [root_text(r) for r in roots_of(plan)] == ["<system>\none\n\ntwo\n</system>"]
 
 
@@ -180,8 +186,10 @@ def test_model_parameters_are_sent() -> None:
 
 
 def test_run_request_wire_numbers() -> None:
-    plan = msgs.build_run(chat(Message("system", "s"), Message("user", "u1"), Message("assistant", "a"),
-                               Message("user", "u2")), timezone=TZ)
+    plan = msgs.build_run(
+        chat(Message("system", "s"), Message("user", "u1"), Message("assistant", "a"), Message("user", "u2")),
+        timezone=TZ,
+    )
     number, body = only_field(plan.run_request.SerializeToString())
     assert number == 1  # AgentClientMessage.run_request
     fields = wire(body)
@@ -295,8 +303,12 @@ def test_mcp_call_to_unknown_tool_is_tool_not_found() -> None:
 
 
 def test_mcp_state_and_allowlist_prechecks_get_answers_at_the_same_number() -> None:
-    for arm, number in [("mcp_state_exec_args", 36), ("shell_allowlist_precheck_args", 41),
-                        ("mcp_allowlist_precheck_args", 42), ("web_fetch_allowlist_precheck_args", 43)]:
+    for arm, number in [
+        ("mcp_state_exec_args", 36),
+        ("shell_allowlist_precheck_args", 41),
+        ("mcp_allowlist_precheck_args", 42),
+        ("web_fetch_allowlist_precheck_args", 43),
+    ]:
         reply = msgs.answer_exec(exec_message(arm), timezone=TZ).exec_client_message
         assert reply.WhichOneof("message") == arm.replace("_args", "_result")
         assert number in field_map(reply.SerializeToString()), arm
@@ -379,8 +391,12 @@ QUERY_ARMS = [f.name for f in pb.InteractionQuery.DESCRIPTOR.oneofs_by_name["que
 
 def test_query_arms_are_the_documented_set() -> None:
     assert QUERY_ARMS == [
-        "web_search_request_query", "ask_question_interaction_query", "switch_mode_request_query",
-        "exa_search_request_query", "exa_fetch_request_query", "create_plan_request_query",
+        "web_search_request_query",
+        "ask_question_interaction_query",
+        "switch_mode_request_query",
+        "exa_search_request_query",
+        "exa_fetch_request_query",
+        "create_plan_request_query",
         "web_fetch_request_query",
     ]
 
@@ -426,14 +442,19 @@ def test_content_types() -> None:
 @pytest.mark.parametrize("codec", ["proto", "json"])
 def test_client_messages_round_trip(codec: str) -> None:
     png = bytes(range(200))
-    plan = msgs.build_run(chat(Message("system", "s"), Message("user", "a"),
-                               Message("user", "b", (ImagePart("image/png", png),))), timezone=TZ)
+    plan = msgs.build_run(
+        chat(
+            Message("system", "s"), Message("user", "a"), Message("user", "b", (ImagePart("image/png", png),))
+        ),
+        timezone=TZ,
+    )
     messages = [
         plan.run_request,
         msgs.answer_exec(exec_message("request_context_args"), timezone=TZ),
         msgs.answer_exec(exec_message("shell_args"), timezone=TZ),
-        msgs.answer_kv(pb.KvServerMessage(id=3, get_blob_args=pb.GetBlobArgs(blob_id=next(iter(plan.blobs)))),
-                       plan.blobs),
+        msgs.answer_kv(
+            pb.KvServerMessage(id=3, get_blob_args=pb.GetBlobArgs(blob_id=next(iter(plan.blobs)))), plan.blobs
+        ),
         msgs.heartbeat(),
     ]
     for message in messages:
@@ -442,8 +463,9 @@ def test_client_messages_round_trip(codec: str) -> None:
 
 def test_json_codec_is_proto3_json() -> None:
     png = b"\x00\x01\xfe\xff"
-    plan = msgs.build_run(chat(Message("user", "a"), Message("user", "b", (ImagePart("image/png", png),))),
-                          timezone=TZ)
+    plan = msgs.build_run(
+        chat(Message("user", "a"), Message("user", "b", (ImagePart("image/png", png),))), timezone=TZ
+    )
     obj = json.loads(msgs.encode(plan.run_request, "json"))
     run = obj["runRequest"]  # camelCase keys
     assert run["conversationId"] == "conv-1"
@@ -458,12 +480,18 @@ def test_json_codec_is_proto3_json() -> None:
 @pytest.mark.parametrize("codec", ["proto", "json"])
 def test_server_messages_round_trip(codec: str) -> None:
     messages = [
-        pb.AgentServerMessage(interaction_update=pb.InteractionUpdate(text_delta=pb.TextDeltaUpdate(text="hé"))),
-        pb.AgentServerMessage(interaction_update=pb.InteractionUpdate(
-            turn_ended=pb.TurnEndedUpdate(input_tokens=10, output_tokens=0, cache_read_tokens=5))),
+        pb.AgentServerMessage(
+            interaction_update=pb.InteractionUpdate(text_delta=pb.TextDeltaUpdate(text="hé"))
+        ),
+        pb.AgentServerMessage(
+            interaction_update=pb.InteractionUpdate(
+                turn_ended=pb.TurnEndedUpdate(input_tokens=10, output_tokens=0, cache_read_tokens=5)
+            )
+        ),
         pb.AgentServerMessage(exec_server_message=exec_message("read_args")),
-        pb.AgentServerMessage(kv_server_message=pb.KvServerMessage(
-            id=2, get_blob_args=pb.GetBlobArgs(blob_id=b"x"))),
+        pb.AgentServerMessage(
+            kv_server_message=pb.KvServerMessage(id=2, get_blob_args=pb.GetBlobArgs(blob_id=b"x"))
+        ),
     ]
     for message in messages:
         decoded = msgs.decode_server(msgs.encode_server(message, codec), codec)
@@ -473,19 +501,42 @@ def test_server_messages_round_trip(codec: str) -> None:
 
 
 def test_json_turn_ended_usage_is_lifted_from_nested_usage() -> None:
-    payload = json.dumps({"interactionUpdate": {"turnEnded": {"usage": {
-        "inputTokens": "1200", "outputTokens": "34", "cacheReadTokens": "1000", "cacheWriteTokens": "7",
-        "reasoningTokens": "5",
-    }}}}).encode()
+    payload = json.dumps(
+        {
+            "interactionUpdate": {
+                "turnEnded": {
+                    "usage": {
+                        "inputTokens": "1200",
+                        "outputTokens": "34",
+                        "cacheReadTokens": "1000",
+                        "cacheWriteTokens": "7",
+                        "reasoningTokens": "5",
+                    }
+                }
+            }
+        }
+    ).encode()
     ended = msgs.decode_server(payload, "json").interaction_update.turn_ended
-    assert (ended.input_tokens, ended.output_tokens, ended.cache_read_tokens, ended.cache_write_tokens,
-            ended.reasoning_tokens) == (1200, 34, 1000, 7, 5)
+    assert (
+        ended.input_tokens,
+        ended.output_tokens,
+        ended.cache_read_tokens,
+        ended.cache_write_tokens,
+        ended.reasoning_tokens,
+    ) == (1200, 34, 1000, 7, 5)
 
 
 def test_json_turn_ended_flat_usage_wins_over_nested() -> None:
-    payload = json.dumps({"interactionUpdate": {"turnEnded": {
-        "inputTokens": "10", "usage": {"inputTokens": "99", "outputTokens": "3"},
-    }}}).encode()
+    payload = json.dumps(
+        {
+            "interactionUpdate": {
+                "turnEnded": {
+                    "inputTokens": "10",
+                    "usage": {"inputTokens": "99", "outputTokens": "3"},
+                }
+            }
+        }
+    ).encode()
     ended = msgs.decode_server(payload, "json").interaction_update.turn_ended
     assert (ended.input_tokens, ended.output_tokens) == (10, 3)
 

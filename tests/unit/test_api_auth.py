@@ -39,8 +39,10 @@ def test_accepted_credentials(headers: dict[str, str], role: str) -> None:
     assert response.json() == {"role": role}
 
 
-@pytest.mark.parametrize("headers", [{}, {"authorization": "Bearer nope"}, {"x-api-key": "nope"},
-                                     {"authorization": "Token admin-tok"}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"authorization": "Bearer nope"}, {"x-api-key": "nope"}, {"authorization": "Token admin-tok"}],
+)
 def test_refused_credentials_are_401(headers: dict[str, str]) -> None:
     response = client(BOTH).get("/whoami", headers=headers)
     assert response.status_code == 401

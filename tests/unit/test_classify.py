@@ -64,7 +64,9 @@ def assert_version_gate(exc: UpstreamError) -> None:
 @pytest.mark.parametrize("build", [detail_error, wire_error])
 def test_enum_28_update_required_is_version_gate(build: Callable[..., ConnectError]) -> None:
     err = build(
-        "resource_exhausted", E.Value("ERROR_GPT_4_VISION_PREVIEW_RATE_LIMIT"), "Update Required",
+        "resource_exhausted",
+        E.Value("ERROR_GPT_4_VISION_PREVIEW_RATE_LIMIT"),
+        "Update Required",
         "Please update to the latest version of Cursor to continue using the Agent.",
     )
     exc = classify_connect_error(err)
@@ -75,7 +77,9 @@ def test_enum_28_update_required_is_version_gate(build: Callable[..., ConnectErr
 @pytest.mark.parametrize("build", [detail_error, wire_error])
 def test_enum_28_model_not_allowed_is_403(build: Callable[..., ConnectError]) -> None:
     err = build(
-        "resource_exhausted", 28, "Model not allowed",
+        "resource_exhausted",
+        28,
+        "Model not allowed",
         "This model is only available with Max mode. Enable Max mode or pick another model.",
     )
     exc = classify_connect_error(err)
@@ -91,7 +95,9 @@ def test_enum_28_model_not_allowed_with_upgrade_wording_is_still_model_not_allow
     # The shared fixture's text says "... only available with Max mode. Upgrade to version 0.50.0 ...":
     # the plan/mode gate, not a client-version gate.
     err = detail_error(
-        "resource_exhausted", 28, "Model not allowed",
+        "resource_exhausted",
+        28,
+        "Model not allowed",
         "Claude 4 Opus is only available with Max mode. Upgrade to version 0.50.0 to use these models.",
     )
     assert type(classify_connect_error(err)) is ModelNotAllowed
@@ -117,8 +123,14 @@ def test_upgrade_text_without_enum_is_version_gate(code: str) -> None:
 # --- auth ----------------------------------------------------------------------------------------------
 
 AUTH_ENUMS = [
-    "ERROR_BAD_API_KEY", "ERROR_NOT_LOGGED_IN", "ERROR_INVALID_AUTH_ID", "ERROR_AUTH_TOKEN_NOT_FOUND",
-    "ERROR_AUTH_TOKEN_EXPIRED", "ERROR_AGENT_REQUIRES_LOGIN", "ERROR_UNAUTHORIZED", "ERROR_BAD_USER_API_KEY",
+    "ERROR_BAD_API_KEY",
+    "ERROR_NOT_LOGGED_IN",
+    "ERROR_INVALID_AUTH_ID",
+    "ERROR_AUTH_TOKEN_NOT_FOUND",
+    "ERROR_AUTH_TOKEN_EXPIRED",
+    "ERROR_AGENT_REQUIRES_LOGIN",
+    "ERROR_UNAUTHORIZED",
+    "ERROR_BAD_USER_API_KEY",
 ]
 
 
@@ -142,13 +154,19 @@ def test_unauthenticated_code_without_details() -> None:
 # --- rate limits and quota -----------------------------------------------------------------------------
 
 RATE_ENUMS = [
-    "ERROR_FREE_USER_RATE_LIMIT_EXCEEDED", "ERROR_PRO_USER_RATE_LIMIT_EXCEEDED",
-    "ERROR_OPENAI_RATE_LIMIT_EXCEEDED", "ERROR_OPENAI_ACCOUNT_LIMIT_EXCEEDED",
-    "ERROR_GENERIC_RATE_LIMIT_EXCEEDED", "ERROR_API_KEY_RATE_LIMIT",
-    "ERROR_RATE_LIMITED", "ERROR_RATE_LIMITED_CHANGEABLE",
+    "ERROR_FREE_USER_RATE_LIMIT_EXCEEDED",
+    "ERROR_PRO_USER_RATE_LIMIT_EXCEEDED",
+    "ERROR_OPENAI_RATE_LIMIT_EXCEEDED",
+    "ERROR_OPENAI_ACCOUNT_LIMIT_EXCEEDED",
+    "ERROR_GENERIC_RATE_LIMIT_EXCEEDED",
+    "ERROR_API_KEY_RATE_LIMIT",
+    "ERROR_RATE_LIMITED",
+    "ERROR_RATE_LIMITED_CHANGEABLE",
 ]
 QUOTA_ENUMS = [
-    "ERROR_FREE_USER_USAGE_LIMIT", "ERROR_PRO_USER_USAGE_LIMIT", "ERROR_USAGE_PRICING_REQUIRED",
+    "ERROR_FREE_USER_USAGE_LIMIT",
+    "ERROR_PRO_USER_USAGE_LIMIT",
+    "ERROR_USAGE_PRICING_REQUIRED",
     "ERROR_USAGE_PRICING_REQUIRED_CHANGEABLE",
 ]
 

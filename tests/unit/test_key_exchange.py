@@ -35,7 +35,8 @@ def exchanger_answering(handler) -> tuple[KeyExchanger, list[httpx.Request]]:  #
 async def test_exchange_posts_the_key_and_returns_the_jwt_and_its_exp() -> None:
     access = make_jwt(token_type="api_key_token", exp=NOW + 3600)
     exchanger, seen = exchanger_answering(
-        lambda r: httpx.Response(200, json={"accessToken": access, "refreshToken": access}))
+        lambda r: httpx.Response(200, json={"accessToken": access, "refreshToken": access})
+    )
     assert await exchanger.exchange(KEY) == (access, NOW + 3600)
     (request,) = seen
     assert request.method == "POST"
@@ -47,11 +48,18 @@ async def test_exchange_posts_the_key_and_returns_the_jwt_and_its_exp() -> None:
 
 @pytest.mark.parametrize(
     "status, error",
-    [(401, UpstreamAuthError), (403, UpstreamAuthError), (429, UpstreamRateLimited),
-     (500, UpstreamUnavailable), (503, UpstreamUnavailable), (404, UpstreamError)],
+    [
+        (401, UpstreamAuthError),
+        (403, UpstreamAuthError),
+        (429, UpstreamRateLimited),
+        (500, UpstreamUnavailable),
+        (503, UpstreamUnavailable),
+        (404, UpstreamError),
+    ],
 )
-async def test_http_failures_map_to_the_error_tree(status: int, error: type[Exception],
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_http_failures_map_to_the_error_tree(
+    status: int, error: type[Exception], caplog: pytest.LogCaptureFixture
+) -> None:
     answer = httpx.Response(status, json={"error": "Invalid User API Key"})
     exchanger, _ = exchanger_answering(lambda r: answer)
     with caplog.at_level(logging.DEBUG), pytest.raises(error) as info:

@@ -58,8 +58,16 @@ def image_message(url: object, role: str = "user") -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [("system", "system"), ("developer", "system"), ("user", "user"), ("human", "user"),
-     ("assistant", "assistant"), ("ai", "assistant"), ("Human", "user"), ("AI", "assistant")],
+    [
+        ("system", "system"),
+        ("developer", "system"),
+        ("user", "user"),
+        ("human", "user"),
+        ("assistant", "assistant"),
+        ("ai", "assistant"),
+        ("Human", "user"),
+        ("AI", "assistant"),
+    ],
 )
 def test_role_aliases(role: str, expected: str) -> None:
     messages = convert([{"role": role, "content": "x"}, {"role": "user", "content": "q"}])
@@ -74,14 +82,22 @@ def test_unknown_role_is_400_naming_the_message() -> None:
 
 
 def test_content_string_parts_and_null() -> None:
-    messages = convert([
-        {"role": "system", "content": [{"type": "text", "text": "a"}, {"type": "input_text", "text": "b"}]},
-        {"role": "user", "content": "plain"},
-        {"role": "assistant", "content": None},
-        {"role": "user", "content": [{"type": "text", "text": "one"}, {"type": "text", "text": "two"}]},
-    ])
+    messages = convert(
+        [
+            {
+                "role": "system",
+                "content": [{"type": "text", "text": "a"}, {"type": "input_text", "text": "b"}],
+            },
+            {"role": "user", "content": "plain"},
+            {"role": "assistant", "content": None},
+            {"role": "user", "content": [{"type": "text", "text": "one"}, {"type": "text", "text": "two"}]},
+        ]
+    )
     assert [(m.role, m.text) for m in messages] == [
-        ("system", "a\nb"), ("user", "plain"), ("assistant", ""), ("user", "one\ntwo"),
+        ("system", "a\nb"),
+        ("user", "plain"),
+        ("assistant", ""),
+        ("user", "one\ntwo"),
     ]
     assert all(m.images == () for m in messages)
 
@@ -190,8 +206,9 @@ def test_harmless_values_of_rejectable_parameters_pass() -> None:
 
 
 def test_ignored_parameters_are_returned_sorted() -> None:
-    ignored = check_parameters(body(temperature=0.2, top_p=0.9, max_tokens=10, seed=1, some_future_param=1,
-                                    stop=None))
+    ignored = check_parameters(
+        body(temperature=0.2, top_p=0.9, max_tokens=10, seed=1, some_future_param=1, stop=None)
+    )
     assert ignored == ["max_tokens", "seed", "temperature", "top_p"]
 
 
@@ -247,8 +264,13 @@ def content_of(chunks: list[dict[str, Any]]) -> str:
 
 
 UPSTREAM_USAGE = Usage(input_tokens=100, output_tokens=7, cache_read_tokens=60, reasoning_tokens=3)
-EVENTS: list[ChatEvent] = [ThinkingDelta("hm"), ThinkingDelta("m."), TextDelta("Hello"), TextDelta(" there"),
-                           TurnEnded(usage=UPSTREAM_USAGE)]
+EVENTS: list[ChatEvent] = [
+    ThinkingDelta("hm"),
+    ThinkingDelta("m."),
+    TextDelta("Hello"),
+    TextDelta(" there"),
+    TurnEnded(usage=UPSTREAM_USAGE),
+]
 
 
 def test_chunks_role_first_model_everywhere_and_finish() -> None:
@@ -278,8 +300,10 @@ def test_thinking_as_think_tags_closed_before_text() -> None:
 
 
 def test_think_tag_closed_at_the_end_when_no_text_follows() -> None:
-    chunks = run_writer(ChunkWriter(model="m", thinking_output="think_tags", thinking_tag="reasoning"),
-                        [ThinkingDelta("only thoughts"), TurnEnded()])
+    chunks = run_writer(
+        ChunkWriter(model="m", thinking_output="think_tags", thinking_tag="reasoning"),
+        [ThinkingDelta("only thoughts"), TurnEnded()],
+    )
     assert content_of(chunks) == "<reasoning>only thoughts</reasoning>"
     # the closing tag comes before the finish chunk
     assert chunks[-2]["choices"][0]["delta"] == {"content": "</reasoning>"}
@@ -298,8 +322,11 @@ def test_usage_chunk_only_with_include_usage() -> None:
     assert last["choices"] == []
     assert last["model"] == "m"
     assert last["usage"] == {
-        "prompt_tokens": 100, "completion_tokens": 7, "total_tokens": 107,
-        "prompt_tokens_details": {"cached_tokens": 60}, "completion_tokens_details": {"reasoning_tokens": 3},
+        "prompt_tokens": 100,
+        "completion_tokens": 7,
+        "total_tokens": 107,
+        "prompt_tokens_details": {"cached_tokens": 60},
+        "completion_tokens_details": {"reasoning_tokens": 3},
     }
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
 
@@ -327,8 +354,14 @@ def test_finish_reason_comes_from_the_event() -> None:
 
 def test_stream_error_shape() -> None:
     error = stream_error(UpstreamRateLimited("Cursor: slow down"))
-    assert error == {"error": {"message": "Cursor: slow down", "type": "rate_limit_error", "param": None,
-                               "code": "rate_limit_exceeded"}}
+    assert error == {
+        "error": {
+            "message": "Cursor: slow down",
+            "type": "rate_limit_error",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        }
+    }
 
 
 # --- completion ------------------------------------------------------------------------------------------
@@ -342,31 +375,44 @@ def transcript_of(events: list[ChatEvent]) -> Transcript:
 
 
 def test_completion_shape_with_reasoning_content() -> None:
-    result = completion(transcript_of(EVENTS), model="my-model", thinking_output="reasoning_content",
-                        thinking_tag="think")
+    result = completion(
+        transcript_of(EVENTS), model="my-model", thinking_output="reasoning_content", thinking_tag="think"
+    )
     assert result["object"] == "chat.completion"
     assert result["id"].startswith("chatcmpl-")
     assert result["model"] == "my-model"
     assert isinstance(result["created"], int)
-    assert result["choices"] == [{
-        "index": 0, "logprobs": None, "finish_reason": "stop",
-        "message": {"role": "assistant", "content": "Hello there", "reasoning_content": "hmm."},
-    }]
+    assert result["choices"] == [
+        {
+            "index": 0,
+            "logprobs": None,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": "Hello there", "reasoning_content": "hmm."},
+        }
+    ]
     assert result["usage"]["total_tokens"] == 107
     assert "estimated" not in result["usage"]
 
 
 def test_completion_with_think_tags_and_no_usage() -> None:
-    result = completion(transcript_of([ThinkingDelta("t"), TextDelta("answer")]), model="m",
-                        thinking_output="think_tags", thinking_tag="think")
+    result = completion(
+        transcript_of([ThinkingDelta("t"), TextDelta("answer")]),
+        model="m",
+        thinking_output="think_tags",
+        thinking_tag="think",
+    )
     assert result["choices"][0]["message"] == {"role": "assistant", "content": "<think>t</think>answer"}
     assert result["choices"][0]["finish_reason"] == "stop"
     assert result["usage"]["estimated"] is True
 
 
 def test_completion_without_thinking_has_no_reasoning_key() -> None:
-    result = completion(transcript_of([TextDelta("a"), TurnEnded()]), model="m",
-                        thinking_output="reasoning_content", thinking_tag="think")
+    result = completion(
+        transcript_of([TextDelta("a"), TurnEnded()]),
+        model="m",
+        thinking_output="reasoning_content",
+        thinking_tag="think",
+    )
     assert result["choices"][0]["message"] == {"role": "assistant", "content": "a"}
 
 

@@ -58,8 +58,15 @@ def test_raw_jwt_reads_sub_exp_and_type() -> None:
         lambda t: f"other=1; WorkosCursorSessionToken={USER_ID}%3A%3A{t}; theme=dark",
         lambda t: f'"{t}"',
     ],
-    ids=["double-colon", "cookie-encoded", "cookie-lowercase-escape", "cookie-with-name", "whitespace",
-         "whole-cookie-header", "quoted"],
+    ids=[
+        "double-colon",
+        "cookie-encoded",
+        "cookie-lowercase-escape",
+        "cookie-with-name",
+        "whitespace",
+        "whole-cookie-header",
+        "quoted",
+    ],
 )
 def test_every_session_form_yields_the_bare_jwt(wrap) -> None:  # type: ignore[no-untyped-def]
     token = make_jwt()

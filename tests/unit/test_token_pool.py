@@ -42,8 +42,13 @@ class FakeExchanger:
 
 
 def session(alias: str, **changes: object) -> TokenRecord:
-    record = TokenRecord(alias=alias, kind="session", primary_token=make_jwt(user_id=f"user_{alias}"),
-                         expires_at=NOW + 86400, created_at=NOW)
+    record = TokenRecord(
+        alias=alias,
+        kind="session",
+        primary_token=make_jwt(user_id=f"user_{alias}"),
+        expires_at=NOW + 86400,
+        created_at=NOW,
+    )
     return replace(record, **changes)  # type: ignore[arg-type]
 
 
@@ -74,14 +79,16 @@ def test_first_choice_is_spread_evenly() -> None:
 
 
 def test_unusable_tokens_are_never_candidates() -> None:
-    pool, _, clock, _ = make_pool([
-        session("ok"),
-        session("off", status="disabled"),
-        session("dead", health=TokenHealth(state="disabled", reason="401")),
-        session("resting", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 30)),
-        session("expired", expires_at=NOW - 1),
-        replace(session("key"), kind="api_key", primary_token=api_key(), expires_at=0.0),
-    ])
+    pool, _, clock, _ = make_pool(
+        [
+            session("ok"),
+            session("off", status="disabled"),
+            session("dead", health=TokenHealth(state="disabled", reason="401")),
+            session("resting", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 30)),
+            session("expired", expires_at=NOW - 1),
+            replace(session("key"), kind="api_key", primary_token=api_key(), expires_at=0.0),
+        ]
+    )
     assert {r.alias for r in pool.candidates()} == {"ok", "key"}
     clock.now = NOW + 30  # cooldown over
     assert {r.alias for r in pool.candidates()} == {"ok", "key", "resting"}
@@ -94,11 +101,13 @@ def test_no_tokens_no_candidates() -> None:
 
 
 def test_earliest_cooldown_end() -> None:
-    pool, _, clock, _ = make_pool([
-        session("a", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 50)),
-        session("b", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 20)),
-        session("c", status="disabled", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 5)),
-    ])
+    pool, _, clock, _ = make_pool(
+        [
+            session("a", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 50)),
+            session("b", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 20)),
+            session("c", status="disabled", health=TokenHealth(state="cooling_down", cooldown_until=NOW + 5)),
+        ]
+    )
     assert pool.candidates() == []
     assert pool.earliest_cooldown_end() == NOW + 20
     clock.now = NOW + 20
@@ -166,8 +175,9 @@ def test_a_stale_health_write_is_retried_not_lost() -> None:
     class Interleaving(InMemoryTokenStore):
         raced = False
 
-        def update_health(self, alias: str, health: TokenHealth, *,
-                          expected_version: int | None = None) -> TokenRecord:
+        def update_health(
+            self, alias: str, health: TokenHealth, *, expected_version: int | None = None
+        ) -> TokenRecord:
             if not self.raced:
                 self.raced = True  # another writer lands between the pool's read and its write
                 super().update_health(alias, TokenHealth(consecutive_failures=5, score=0.1))
@@ -201,8 +211,9 @@ async def test_session_bearer_is_the_primary_token() -> None:
 
 async def test_api_key_is_exchanged_once_cached_in_the_store_and_renewed_near_expiry() -> None:
     key = api_key()
-    pool, store, clock, exchanger = make_pool([replace(session("k"), kind="api_key", primary_token=key,
-                                                       expires_at=0.0)])
+    pool, store, clock, exchanger = make_pool(
+        [replace(session("k"), kind="api_key", primary_token=key, expires_at=0.0)]
+    )
     record = store.get("k")
     assert record is not None
     assert await pool.bearer_for(record) == "jwt-1"

@@ -10,14 +10,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cursor-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the gateway locally with an embedded moto AWS (the `make run` stack)")
+    serve = sub.add_parser(
+        "serve", help="run the gateway locally with an embedded moto AWS (the `make run` stack)"
+    )
     serve.add_argument("--host", default=None, help="bind address (env HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="gateway port (env PORT, default 3000)")
-    serve.add_argument("--moto-port", type=int, default=None, help="embedded moto port (env MOTO_PORT, default: free)")
+    serve.add_argument(
+        "--moto-port", type=int, default=None, help="embedded moto port (env MOTO_PORT, default: free)"
+    )
     serve.add_argument("--data-dir", default=None, help="state directory (env DATA_DIR, default ./data)")
-    serve.add_argument("--template", default=None, help="SAM template to create tables from (default ./template.yaml)")
+    serve.add_argument(
+        "--template", default=None, help="SAM template to create tables from (default ./template.yaml)"
+    )
 
-    emulate = sub.add_parser("emulate", help="run the fake Cursor upstream (HTTP/2 cleartext) for offline demos")
+    emulate = sub.add_parser(
+        "emulate", help="run the fake Cursor upstream (HTTP/2 cleartext) for offline demos"
+    )
     emulate.add_argument("--host", default="127.0.0.1")
     emulate.add_argument("--port", type=int, default=3100)
     emulate.add_argument("--delay", type=float, default=0.02, help="seconds between streamed deltas")

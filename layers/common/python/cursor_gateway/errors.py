@@ -17,7 +17,7 @@ once, into the OpenAI, Anthropic or admin envelope.
         ├── UpstreamTimeout           504     no answer in time; retry on another token
         ├── UpstreamBadRequest        400     Cursor rejected the request (bad model name, too long ...)
         ├── ModelNotAllowed           403     the account's plan/mode does not allow the model (never retried)
-        ├── UpstreamVersionGate       502     "Update Required" / deprecated RPC: bump a setting (never retried)
+        ├── UpstreamVersionGate       502     "Update Required" / retired RPC: bump a setting (never retried)
         └── UpstreamProtocolError     502     undecodable frames, unexpected content type
 
 `retryable` means: before the first byte reached the client, the chat service may try another token.

@@ -23,29 +23,52 @@ class SettingSpec:
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("HOST", "127.0.0.1", "Interface `cursor-gateway serve` binds."),
     SettingSpec("PORT", "3000", "Port `cursor-gateway serve` listens on."),
-    SettingSpec("AUTH_TOKEN", "", "Admin bearer token (admin routes and chat). `make run` generates one if unset."),
-    SettingSpec("SHARED_TOKEN", "", "Optional bearer token that may use the chat routes but not the admin API."),
-    SettingSpec("CURSOR_API_URL", "https://api2.cursor.sh",
-                "Base URL of every api2/agent host (chat, catalog, key exchange, refresh). "
-                "`http://` means HTTP/2 with prior knowledge (emulator, tests)."),
+    SettingSpec(
+        "AUTH_TOKEN", "", "Admin bearer token (admin routes and chat). `make run` generates one if unset."
+    ),
+    SettingSpec(
+        "SHARED_TOKEN", "", "Optional bearer token that may use the chat routes but not the admin API."
+    ),
+    SettingSpec(
+        "CURSOR_API_URL",
+        "https://api2.cursor.sh",
+        "Base URL of every api2/agent host (chat, catalog, key exchange, refresh). "
+        "`http://` means HTTP/2 with prior knowledge (emulator, tests).",
+    ),
     SettingSpec("CURSOR_WEB_URL", "https://cursor.com", "Base URL of cursor.com (dashboard JSON APIs)."),
     SettingSpec("CURSOR_CLIENT_TYPE", "cli", "x-cursor-client-type sent upstream (cli | sdk | ide)."),
-    SettingSpec("CURSOR_CLIENT_VERSION", "cli-2026.09.18-9a7762b",
-                "x-cursor-client-version. Bump this when Cursor answers 'Update Required'."),
+    SettingSpec(
+        "CURSOR_CLIENT_VERSION",
+        "cli-2026.09.18-9a7762b",
+        "x-cursor-client-version. Bump this when Cursor answers 'Update Required'.",
+    ),
     SettingSpec("CURSOR_GHOST_MODE", "true", "x-ghost-mode (privacy mode) sent upstream."),
     SettingSpec("CURSOR_AGENT_CODEC", "proto", "Agent RPC codec: proto (application/connect+proto) or json."),
     SettingSpec("CURSOR_TIMEZONE", "UTC", "Default IANA time zone reported upstream."),
     SettingSpec("CURSOR_HEARTBEAT_SECONDS", "5", "Interval of client heartbeats on the agent stream."),
-    SettingSpec("CURSOR_FIRST_EVENT_TIMEOUT", "60", "Seconds to wait for the first answer event before failing over."),
-    SettingSpec("CURSOR_IDLE_TIMEOUT", "120", "Seconds of upstream silence after which a stream is abandoned."),
+    SettingSpec(
+        "CURSOR_FIRST_EVENT_TIMEOUT", "60", "Seconds to wait for the first answer event before failing over."
+    ),
+    SettingSpec(
+        "CURSOR_IDLE_TIMEOUT", "120", "Seconds of upstream silence after which a stream is abandoned."
+    ),
     SettingSpec("CURSOR_CONNECT_TIMEOUT", "10", "Seconds to establish the upstream connection."),
     SettingSpec("MAX_TOKEN_ATTEMPTS", "3", "Distinct tokens a chat request may try before the first event."),
     SettingSpec("RATE_LIMIT_COOLDOWN", "60", "Seconds a rate-limited token rests before it is tried again."),
     SettingSpec("MODELS_CACHE_SECONDS", "1800", "How long the upstream model list is cached."),
-    SettingSpec("MAX_BODY_BYTES", "6000000", "Largest request body accepted (413 above). Lambda's payload cap is 6 MB."),
-    SettingSpec("CORS_ORIGINS", "", "Comma-separated origins allowed by CORS; `*` for any; empty disables CORS."),
-    SettingSpec("THINKING_OUTPUT", "reasoning_content",
-                "Where thinking goes in OpenAI responses: reasoning_content or think_tags."),
+    SettingSpec(
+        "MAX_BODY_BYTES",
+        "6000000",
+        "Largest request body accepted (413 above). Lambda's payload cap is 6 MB.",
+    ),
+    SettingSpec(
+        "CORS_ORIGINS", "", "Comma-separated origins allowed by CORS; `*` for any; empty disables CORS."
+    ),
+    SettingSpec(
+        "THINKING_OUTPUT",
+        "reasoning_content",
+        "Where thinking goes in OpenAI responses: reasoning_content or think_tags.",
+    ),
     SettingSpec("THINKING_TAG", "think", "Tag name used when THINKING_OUTPUT=think_tags."),
     SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
     SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),

@@ -19,16 +19,36 @@ from cursor_gateway.errors import InvalidRequest, UnsupportedParameter
 
 HONOURED = ("model", "messages", "stream", "stream_options", "user")
 IGNORED = (
-    "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "presence_penalty",
-    "frequency_penalty", "seed", "logit_bias", "metadata", "store", "service_tier", "parallel_tool_calls",
-    "response_format", "reasoning_effort", "prediction", "web_search_options", "tool_choice", "verbosity",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "logit_bias",
+    "metadata",
+    "store",
+    "service_tier",
+    "parallel_tool_calls",
+    "response_format",
+    "reasoning_effort",
+    "prediction",
+    "web_search_options",
+    "tool_choice",
+    "verbosity",
 )
 # Rejected: n > 1, logprobs/top_logprobs, audio output, tools and functions (until tool calling lands).
 REJECTED = ("n", "logprobs", "top_logprobs", "modalities", "audio", "tools", "functions", "function_call")
 
 _ROLES: dict[str, Role] = {
-    "system": "system", "developer": "system", "user": "user", "human": "user",
-    "assistant": "assistant", "ai": "assistant",
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "ai": "assistant",
 }
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 CONVERSATION_NAMESPACE = uuid.UUID("4f3c2a10-6b1e-4c47-9a35-0c1b7d2e9f61")
@@ -87,8 +107,11 @@ def check_parameters(body: ChatCompletionIn) -> list[str]:
 def _image(url: str, index: int) -> ImagePart:
     param = f"messages[{index}].content"
     if not url.startswith("data:"):
-        raise InvalidRequest("Only base64 data: image URLs are accepted; http(s) image URLs are not enabled",
-                             param=param, code="image_url_not_allowed")
+        raise InvalidRequest(
+            "Only base64 data: image URLs are accepted; http(s) image URLs are not enabled",
+            param=param,
+            code="image_url_not_allowed",
+        )
     header, _, data = url.partition(",")
     mime = header[5:].split(";")[0].lower()
     if ";base64" not in header or mime not in IMAGE_TYPES:
@@ -119,10 +142,14 @@ def _message(index: int, m: ChatMessageIn) -> Message:
             if not isinstance(url, str):
                 raise InvalidRequest("image_url.url must be a string", param=f"messages[{index}].content")
             if role != "user":
-                raise InvalidRequest("Images are only accepted in user messages", param=f"messages[{index}].content")
+                raise InvalidRequest(
+                    "Images are only accepted in user messages", param=f"messages[{index}].content"
+                )
             images.append(_image(url, index))
         else:
-            raise InvalidRequest(f"Unsupported content part type '{kind}'", param=f"messages[{index}].content")
+            raise InvalidRequest(
+                f"Unsupported content part type '{kind}'", param=f"messages[{index}].content"
+            )
     return Message(role, "\n".join(texts), tuple(images))
 
 
@@ -137,8 +164,9 @@ def conversation_id_for(messages: tuple[Message, ...], explicit: str | None) -> 
     return str(uuid.uuid5(CONVERSATION_NAMESPACE, digest))
 
 
-def to_chat_request(body: ChatCompletionIn, model: ModelChoice, *, conversation_hint: str | None = None,
-                    request_id: str = "") -> ChatRequest:
+def to_chat_request(
+    body: ChatCompletionIn, model: ModelChoice, *, conversation_hint: str | None = None, request_id: str = ""
+) -> ChatRequest:
     if not body.messages:
         raise InvalidRequest("messages must contain at least one message", param="messages")
     messages = tuple(_message(i, m) for i, m in enumerate(body.messages))

@@ -51,7 +51,10 @@ class ChunkWriter:
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         chunk: dict[str, Any] = {
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
         if self.include_usage:
@@ -80,8 +83,14 @@ class ChunkWriter:
                 yield self._chunk({"content": closing})
             yield self._chunk({}, finish=event.finish_reason)
             if self.include_usage:
-                yield {"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                       "model": self.model, "choices": [], "usage": usage_json(event.usage)}
+                yield {
+                    "id": self.id,
+                    "object": "chat.completion.chunk",
+                    "created": self.created,
+                    "model": self.model,
+                    "choices": [],
+                    "usage": usage_json(event.usage),
+                }
 
     def _close_think(self) -> str:
         if self._think_open:
@@ -95,7 +104,9 @@ def stream_error(exc: GatewayError) -> dict[str, Any]:
     return {"error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": exc.code}}
 
 
-def completion(transcript: Transcript, *, model: str, thinking_output: str, thinking_tag: str) -> dict[str, Any]:
+def completion(
+    transcript: Transcript, *, model: str, thinking_output: str, thinking_tag: str
+) -> dict[str, Any]:
     content = transcript.content
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if transcript.thinking:
@@ -105,7 +116,10 @@ def completion(transcript: Transcript, *, model: str, thinking_output: str, thin
             message["content"] = f"<{thinking_tag}>{transcript.reasoning}</{thinking_tag}>{content}"
     ended = transcript.ended or TurnEnded()
     return {
-        "id": new_completion_id(), "object": "chat.completion", "created": int(time.time()), "model": model,
+        "id": new_completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": ended.finish_reason}],
         "usage": usage_json(ended.usage),
     }

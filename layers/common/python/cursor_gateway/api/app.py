@@ -60,8 +60,16 @@ class BodyLimit:
     async def _reject(self, scope: Scope, send: Send) -> None:
         exc = PayloadTooLarge(f"Request body exceeds the {self.limit}-byte limit")
         body = json.dumps(errors.error_body(errors.envelope_kind(scope.get("path", "")), exc)).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -81,7 +89,9 @@ def create_app(
     services: Services | Callable[[], Services] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="cursor-gateway", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="cursor-gateway", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.settings = settings
     app.state.services_factory = services if callable(services) else None
     app.state.services_instance = services if isinstance(services, Services) else None

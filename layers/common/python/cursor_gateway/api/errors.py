@@ -41,7 +41,9 @@ def envelope_kind(path: str) -> str:
 
 def error_body(kind: str, exc: GatewayError) -> dict[str, Any]:
     if kind == "openai":
-        return {"error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": exc.code}}
+        return {
+            "error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": exc.code}
+        }
     if kind == "anthropic":
         return {"type": "error", "error": {"type": exc.error_type, "message": exc.message}}
     return {"status": "error", "code": exc.status, "error": exc.code, "message": exc.message}

@@ -46,7 +46,9 @@ class ConnectError:
 def _b64decode_lenient(value: str) -> bytes:
     padded = value + "=" * (-len(value) % 4)
     try:
-        return base64.b64decode(padded, altchars=b"-_" if ("-" in value or "_" in value) else None, validate=True)
+        return base64.b64decode(
+            padded, altchars=b"-_" if ("-" in value or "_" in value) else None, validate=True
+        )
     except (binascii.Error, ValueError) as exc:
         raise ValueError("bad base64") from exc
 
@@ -71,7 +73,7 @@ def decode_error_detail(entry: dict[str, Any]) -> ErrorDetail | None:
     if debug:
         name = str(debug.get("error", ""))
         info = debug.get("details") if isinstance(debug.get("details"), dict) else {}
-        enum = errors_pb2.ErrorCode.Value(name) if name in errors_pb2.ErrorCode.keys() else None
+        enum = errors_pb2.ErrorCode.Value(name) if name in errors_pb2.ErrorCode.keys() else None  # noqa: SIM118
         return ErrorDetail(
             error_enum=enum,
             error_name=name,

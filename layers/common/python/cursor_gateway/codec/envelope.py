@@ -69,7 +69,9 @@ def inflate_limited(data: bytes, limit: int) -> bytes:
 class EnvelopeDecoder:
     """Incremental envelope reader; split input at any byte and the frames come out the same."""
 
-    def __init__(self, *, max_frame: int = DEFAULT_MAX_FRAME, max_inflated: int = DEFAULT_MAX_INFLATED) -> None:
+    def __init__(
+        self, *, max_frame: int = DEFAULT_MAX_FRAME, max_inflated: int = DEFAULT_MAX_INFLATED
+    ) -> None:
         self._buffer = bytearray()
         self._max_frame = max_frame
         self._max_inflated = max_inflated

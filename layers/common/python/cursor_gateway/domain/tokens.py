@@ -230,13 +230,16 @@ def parse_token_input(
         return ImportProblem("malformed", "JWT has no numeric 'exp' claim")
     token_type = claims.get("type")
     if token_type is None:
-        return ImportProblem("old_format", "JWT has no 'type' claim (pre-WorkOS login); log in again and "
-                                           "export a current token")
+        return ImportProblem(
+            "old_format",
+            "JWT has no 'type' claim (pre-WorkOS login); log in again and export a current token",
+        )
     if not isinstance(token_type, str):
         return ImportProblem("malformed", "JWT 'type' claim is not a string")
     if token_type == "api_key_token":
-        return ImportProblem("malformed", "this is a 1-hour token exchanged from a crsr_ key; add the crsr_ "
-                                          "key itself")
+        return ImportProblem(
+            "malformed", "this is a 1-hour token exchanged from a crsr_ key; add the crsr_ key itself"
+        )
     if provider not in providers:
         return ImportProblem("unsupported_provider", f"identity provider '{provider}' is not supported")
     if exp <= now:

@@ -9,13 +9,13 @@ from typing import Any, Literal
 from cursor_gateway.codec._gen.aiserver.v1 import errors_pb2
 
 Mode = Literal[
-    "answer",          # ask for request context and a blob, then stream thinking/text, turn_ended, `{}`
-    "error",           # an end-stream error before any answer (see `error`)
+    "answer",  # ask for request context and a blob, then stream thinking/text, turn_ended, `{}`
+    "error",  # an end-stream error before any answer (see `error`)
     "error_after_text",  # some text, then an end-stream error
     "reset_after_text",  # some text, then RST_STREAM (a mid-stream reset)
-    "http_error",      # a non-200 Connect JSON error instead of a stream
-    "stall",           # only server heartbeats, never an answer
-    "raw",             # replay `raw_body` byte for byte in `raw_chunks`-sized writes
+    "http_error",  # a non-200 Connect JSON error instead of a stream
+    "stall",  # only server heartbeats, never an answer
+    "raw",  # replay `raw_body` byte for byte in `raw_chunks`-sized writes
 ]
 
 
@@ -27,15 +27,19 @@ def error_detail_b64(enum: int, title: str, detail: str, *, padded: bool = False
     return text if padded else text.rstrip("=")
 
 
-def connect_error(code: str, enum: int | None = None, title: str = "", detail: str = "", message: str = "Error") -> dict[str, Any]:
+def connect_error(
+    code: str, enum: int | None = None, title: str = "", detail: str = "", message: str = "Error"
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if enum is not None:
         name = errors_pb2.ErrorCode.Name(enum)
-        error["details"] = [{
-            "type": "aiserver.v1.ErrorDetails",
-            "value": error_detail_b64(enum, title, detail),
-            "debug": {"error": name, "details": {"title": title, "detail": detail}, "isExpected": True},
-        }]
+        error["details"] = [
+            {
+                "type": "aiserver.v1.ErrorDetails",
+                "value": error_detail_b64(enum, title, detail),
+                "debug": {"error": name, "details": {"title": title, "detail": detail}, "isExpected": True},
+            }
+        ]
     return error
 
 
@@ -45,12 +49,20 @@ FAILURES: dict[str, dict[str, Any]] = {
     "rate_limited": connect_error("resource_exhausted", 50, "Rate limited", "Too many requests, slow down."),
     "usage_limit": connect_error("resource_exhausted", 10, "Usage limit", "You've hit your usage limit."),
     "update_required": connect_error(
-        "resource_exhausted", 28, "Update Required",
-        "Please update to the latest version of Cursor to continue using the Agent."),
+        "resource_exhausted",
+        28,
+        "Update Required",
+        "Please update to the latest version of Cursor to continue using the Agent.",
+    ),
     "model_not_allowed": connect_error(
-        "resource_exhausted", 28, "Model not allowed",
-        "This model is only available with Max mode. Enable Max mode or pick another model."),
-    "deprecated": connect_error("unimplemented", 40, "Deprecated", "This endpoint is deprecated. Please upgrade."),
+        "resource_exhausted",
+        28,
+        "Model not allowed",
+        "This model is only available with Max mode. Enable Max mode or pick another model.",
+    ),
+    "deprecated": connect_error(
+        "unimplemented", 40, "Deprecated", "This endpoint is deprecated. Please upgrade."
+    ),
     "bad_model": connect_error("not_found", 5, "Bad model name", "Unknown model ID."),
     "overloaded": connect_error("resource_exhausted", 41, "High Load", "We're experiencing high demand."),
     "internal": connect_error("internal", None, message="No exec result"),
@@ -63,14 +75,14 @@ class Behaviour:
     # Text to stream; None means "Echo: <latest user text>". Split into `chunks` deltas.
     reply: str | None = None
     chunks: int = 20
-    thinking: str | None = None       # thinking text streamed before the answer (None: only for *thinking* models)
-    delay: float = 0.0                 # seconds between deltas
-    first_delay: float = 0.0           # seconds before the first answer event
+    thinking: str | None = None  # thinking text streamed before the answer (None: only for *thinking* models)
+    delay: float = 0.0  # seconds between deltas
+    first_delay: float = 0.0  # seconds before the first answer event
     error: dict[str, Any] = field(default_factory=lambda: dict(FAILURES["internal"]))
     http_status: int = 500
-    usage: bool = True                 # send turn_ended usage
-    ask_blob: bool = True              # ask for the first root blob via KV before answering
-    send_builtin_exec: bool = True     # send one built-in exec (read_args) the client must refuse
+    usage: bool = True  # send turn_ended usage
+    ask_blob: bool = True  # ask for the first root blob via KV before answering
+    send_builtin_exec: bool = True  # send one built-in exec (read_args) the client must refuse
     raw_body: bytes = b""
     raw_chunks: tuple[int, ...] = (7,)
     raw_content_type: str = "application/connect+proto"

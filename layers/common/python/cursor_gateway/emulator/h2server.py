@@ -65,7 +65,9 @@ class _Connection(asyncio.Protocol):
     def __init__(self, handler: Handler, server: H2Server) -> None:
         self._handler = handler
         self._server = server
-        self._h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        self._h2 = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        )
         self._transport: asyncio.Transport | None = None
         self._streams: dict[int, H2Stream] = {}
         self._window_open: dict[int, asyncio.Event] = {}

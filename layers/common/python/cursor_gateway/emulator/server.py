@@ -99,8 +99,11 @@ class FakeCursor:
         path = stream.path.split("?", 1)[0]
         if path == "/agent.v1.AgentService/Run":
             await self._run(stream)
-        elif path in ("/aiserver.v1.AiService/AvailableModels", "/agent.v1.AgentService/GetUsableModels",
-                      "/aiserver.v1.AiService/GetUsableModels"):
+        elif path in (
+            "/aiserver.v1.AiService/AvailableModels",
+            "/agent.v1.AgentService/GetUsableModels",
+            "/aiserver.v1.AiService/GetUsableModels",
+        ):
             await self._catalog(stream, path)
         elif path == "/auth/exchange_user_api_key":
             await self._exchange(stream)
@@ -149,8 +152,9 @@ class FakeCursor:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
-    async def _read_client(self, stream: H2Stream, record: RunRecord,
-                           inbox: asyncio.Queue[pb.AgentClientMessage | None]) -> None:
+    async def _read_client(
+        self, stream: H2Stream, record: RunRecord, inbox: asyncio.Queue[pb.AgentClientMessage | None]
+    ) -> None:
         decoder = EnvelopeDecoder()
         while (chunk := await stream.read()) is not None:
             try:
@@ -171,7 +175,9 @@ class FakeCursor:
                 inbox.put_nowait(message)
         inbox.put_nowait(None)
 
-    async def _next(self, inbox: asyncio.Queue[pb.AgentClientMessage | None], timeout: float = 10.0) -> pb.AgentClientMessage:
+    async def _next(
+        self, inbox: asyncio.Queue[pb.AgentClientMessage | None], timeout: float = 10.0
+    ) -> pb.AgentClientMessage:
         try:
             message = await asyncio.wait_for(inbox.get(), timeout)
         except TimeoutError as exc:
@@ -189,8 +195,13 @@ class FakeCursor:
         if not stream.closed:
             await stream.write(encode_envelope(json.dumps(obj).encode(), end_stream=True), end=True)
 
-    async def _script(self, stream: H2Stream, record: RunRecord, behaviour: Behaviour,
-                      inbox: asyncio.Queue[pb.AgentClientMessage | None]) -> None:
+    async def _script(
+        self,
+        stream: H2Stream,
+        record: RunRecord,
+        behaviour: Behaviour,
+        inbox: asyncio.Queue[pb.AgentClientMessage | None],
+    ) -> None:
         first = await self._next(inbox)
         if first.WhichOneof("message") != "run_request":
             raise _Violation("First message must be a run request")
@@ -203,26 +214,47 @@ class FakeCursor:
             return
         if behaviour.mode == "stall":
             while not stream.closed:
-                await self._send(stream, record, pb.AgentServerMessage(
-                    interaction_update=pb.InteractionUpdate(heartbeat=pb.HeartbeatUpdate())))
+                await self._send(
+                    stream,
+                    record,
+                    pb.AgentServerMessage(
+                        interaction_update=pb.InteractionUpdate(heartbeat=pb.HeartbeatUpdate())
+                    ),
+                )
                 await asyncio.sleep(0.2)
             return
 
         # 1. Request context: the client must answer with the same id and exec_id.
-        await self._send(stream, record, pb.AgentServerMessage(exec_server_message=pb.ExecServerMessage(
-            id=1, exec_id="ctx-1", request_context_args=pb.RequestContextArgs())))
+        await self._send(
+            stream,
+            record,
+            pb.AgentServerMessage(
+                exec_server_message=pb.ExecServerMessage(
+                    id=1, exec_id="ctx-1", request_context_args=pb.RequestContextArgs()
+                )
+            ),
+        )
         reply = await self._next(inbox)
         exec_reply = reply.exec_client_message
-        if not (reply.HasField("exec_client_message") and exec_reply.id == 1 and exec_reply.exec_id == "ctx-1"
-                and exec_reply.request_context_result.HasField("success")):
+        if not (
+            reply.HasField("exec_client_message")
+            and exec_reply.id == 1
+            and exec_reply.exec_id == "ctx-1"
+            and exec_reply.request_context_result.HasField("success")
+        ):
             raise _Violation("request context was not answered")
         record.request_context_answered = True
 
         # 2. A blob the client must serve (sha256 must match the id).
         roots = list(run.conversation_state.root_prompt_messages_json)
         if behaviour.ask_blob and roots:
-            await self._send(stream, record, pb.AgentServerMessage(kv_server_message=pb.KvServerMessage(
-                id=7, get_blob_args=pb.GetBlobArgs(blob_id=roots[0]))))
+            await self._send(
+                stream,
+                record,
+                pb.AgentServerMessage(
+                    kv_server_message=pb.KvServerMessage(id=7, get_blob_args=pb.GetBlobArgs(blob_id=roots[0]))
+                ),
+            )
             reply = await self._next(inbox)
             data = reply.kv_client_message.get_blob_result.blob_data
             if reply.kv_client_message.id != 7 or msgs.blob_id(data) != roots[0]:
@@ -231,17 +263,29 @@ class FakeCursor:
 
         # 3. A built-in tool the gateway must refuse with the matching result type.
         if behaviour.send_builtin_exec:
-            await self._send(stream, record, pb.AgentServerMessage(exec_server_message=pb.ExecServerMessage(
-                id=2, exec_id="read-2", read_args=pb.PathArgs(path="/etc/passwd"))))
+            await self._send(
+                stream,
+                record,
+                pb.AgentServerMessage(
+                    exec_server_message=pb.ExecServerMessage(
+                        id=2, exec_id="read-2", read_args=pb.PathArgs(path="/etc/passwd")
+                    )
+                ),
+            )
             reply = await self._next(inbox)
-            if not (reply.exec_client_message.id == 2 and reply.exec_client_message.read_result.HasField("rejected")):
+            if not (
+                reply.exec_client_message.id == 2
+                and reply.exec_client_message.read_result.HasField("rejected")
+            ):
                 raise _Violation("built-in read exec was not refused with read_result.rejected")
             record.builtin_refused = "read_result.rejected"
 
         await asyncio.sleep(behaviour.first_delay)
         await self._answer(stream, record, behaviour, run)
 
-    async def _answer(self, stream: H2Stream, record: RunRecord, behaviour: Behaviour, run: pb.AgentRunRequest) -> None:
+    async def _answer(
+        self, stream: H2Stream, record: RunRecord, behaviour: Behaviour, run: pb.AgentRunRequest
+    ) -> None:
         user_text = run.action.user_message_action.user_message.text
         model = run.requested_model.model_id or run.model_details.model_id
         thinking = behaviour.thinking
@@ -249,15 +293,24 @@ class FakeCursor:
             thinking = "Let me think about that."
         if thinking:
             for piece in _split(thinking, 3):
-                await self._update(stream, record, pb.InteractionUpdate(thinking_delta=pb.ThinkingDeltaUpdate(text=piece)))
+                await self._update(
+                    stream, record, pb.InteractionUpdate(thinking_delta=pb.ThinkingDeltaUpdate(text=piece))
+                )
                 await asyncio.sleep(behaviour.delay)
-            await self._update(stream, record, pb.InteractionUpdate(
-                thinking_completed=pb.ThinkingCompletedUpdate(thinking_duration_ms=10)))
+            await self._update(
+                stream,
+                record,
+                pb.InteractionUpdate(thinking_completed=pb.ThinkingCompletedUpdate(thinking_duration_ms=10)),
+            )
         reply = behaviour.reply if behaviour.reply is not None else f"Echo: {user_text}"
         pieces = _split(reply, behaviour.chunks)
         for index, piece in enumerate(pieces):
-            await self._update(stream, record, pb.InteractionUpdate(text_delta=pb.TextDeltaUpdate(text=piece)))
-            await self._update(stream, record, pb.InteractionUpdate(token_delta=pb.TokenDeltaUpdate(tokens=1)))
+            await self._update(
+                stream, record, pb.InteractionUpdate(text_delta=pb.TextDeltaUpdate(text=piece))
+            )
+            await self._update(
+                stream, record, pb.InteractionUpdate(token_delta=pb.TokenDeltaUpdate(tokens=1))
+            )
             if index == len(pieces) // 2:
                 await self._update(stream, record, pb.InteractionUpdate(heartbeat=pb.HeartbeatUpdate()))
                 if behaviour.mode == "error_after_text":
@@ -268,9 +321,18 @@ class FakeCursor:
                     return
             if behaviour.delay:
                 await asyncio.sleep(behaviour.delay)
-        prompt_tokens = sum(len(r) for r in run.conversation_state.root_prompt_messages_json) + len(user_text) // 4 + 100
-        await self._send(stream, record, pb.AgentServerMessage(conversation_checkpoint_update=pb.ConversationStateStructure(
-            token_details=pb.TokenDetails(used_tokens=prompt_tokens + len(pieces), max_tokens=200000))))
+        prompt_tokens = (
+            sum(len(r) for r in run.conversation_state.root_prompt_messages_json) + len(user_text) // 4 + 100
+        )
+        await self._send(
+            stream,
+            record,
+            pb.AgentServerMessage(
+                conversation_checkpoint_update=pb.ConversationStateStructure(
+                    token_details=pb.TokenDetails(used_tokens=prompt_tokens + len(pieces), max_tokens=200000)
+                )
+            ),
+        )
         ended = pb.TurnEndedUpdate()
         if behaviour.usage:
             ended.input_tokens = prompt_tokens
@@ -293,20 +355,32 @@ class FakeCursor:
         bearer = stream.headers.get("authorization", "").removeprefix("Bearer ")
         behaviour = self.behaviour_for(bearer)
         if not bearer or behaviour.mode in ("error", "http_error"):
-            await _json(stream, 401 if not bearer else behaviour.http_status, behaviour.error if bearer else
-                        {"code": "unauthenticated", "message": "missing bearer"})
+            await _json(
+                stream,
+                401 if not bearer else behaviour.http_status,
+                behaviour.error if bearer else {"code": "unauthenticated", "message": "missing bearer"},
+            )
             return
         as_json = stream.headers.get("content-type", "").startswith("application/json")
         if path.endswith("AvailableModels"):
             available = models_pb2.AvailableModelsResponse()
             for name, thinking, images, max_mode in CATALOG:
-                available.models.append(models_pb2.AvailableModel(
-                    name=name, default_on=True, supports_thinking=thinking, supports_images=images,
-                    supports_max_mode=max_mode, supports_non_max_mode=True, client_display_name=name))
+                available.models.append(
+                    models_pb2.AvailableModel(
+                        name=name,
+                        default_on=True,
+                        supports_thinking=thinking,
+                        supports_images=images,
+                        supports_max_mode=max_mode,
+                        supports_non_max_mode=True,
+                        client_display_name=name,
+                    )
+                )
             message: Any = available
         else:
-            message = pb.GetUsableModelsResponse(models=[
-                pb.ModelDetails(model_id=name, display_name=name) for name, *_ in CATALOG])
+            message = pb.GetUsableModelsResponse(
+                models=[pb.ModelDetails(model_id=name, display_name=name) for name, *_ in CATALOG]
+            )
         if as_json:
             body = json_format.MessageToJson(message).encode()
             await stream.respond(200, [("content-type", "application/json")])
@@ -322,8 +396,9 @@ class FakeCursor:
         if not key.startswith("crsr_") or key in self.bad_api_keys:
             await _json(stream, 401, {"error": "Invalid User API Key"})
             return
-        token = fake_jwt(user_id="user_01APIKEYUSER00000000000000", token_type="api_key_token",
-                         exp=time.time() + 3600)
+        token = fake_jwt(
+            user_id="user_01APIKEYUSER00000000000000", token_type="api_key_token", exp=time.time() + 3600
+        )
         await _json(stream, 200, {"accessToken": token, "refreshToken": token})
 
     async def _control(self, stream: H2Stream) -> None:
@@ -338,10 +413,15 @@ class FakeCursor:
 
     async def _raw(self, stream: H2Stream, behaviour: Behaviour) -> None:
         await stream.respond(200, [("content-type", behaviour.raw_content_type)])
-        body, sizes, offset, index = behaviour.raw_body, behaviour.raw_chunks or (len(behaviour.raw_body),), 0, 0
+        body, sizes, offset, index = (
+            behaviour.raw_body,
+            behaviour.raw_chunks or (len(behaviour.raw_body),),
+            0,
+            0,
+        )
         while offset < len(body):
             size = max(1, sizes[index % len(sizes)])
-            await stream.write(body[offset:offset + size])
+            await stream.write(body[offset : offset + size])
             offset += size
             index += 1
             await asyncio.sleep(0)

@@ -32,7 +32,9 @@ def fake_jwt(
         "aud": "https://cursor.com",
         "type": token_type,
     }
-    signing_input = f"{_b64url(json.dumps(header, separators=(',', ':')).encode())}." \
-                    f"{_b64url(json.dumps(payload, separators=(',', ':')).encode())}"
+    signing_input = (
+        f"{_b64url(json.dumps(header, separators=(',', ':')).encode())}."
+        f"{_b64url(json.dumps(payload, separators=(',', ':')).encode())}"
+    )
     signature = hashlib.sha256(signing_input.encode()).digest()
     return f"{signing_input}.{_b64url(signature)}"

@@ -21,8 +21,18 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
-                             "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
+DYNAMODB_WRITES = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    }
+)
 
 
 def dynamodb_write(environ: dict[str, Any]) -> str:
@@ -52,8 +62,9 @@ def serialize_dynamodb_writes(app: Any) -> Any:
 
 
 class EmbeddedMoto:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 wrap: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, wrap: Callable[[Any], Any] | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self._wrap = wrap
@@ -74,12 +85,14 @@ class EmbeddedMoto:
             app = self._wrap(app)
         app = serialize_dynamodb_writes(app)  # outermost: a write and the state saved after it are one step
         # Port 0 picks a free port; binding happens here, so the port is known and held before start.
-        self._server = make_server(self.host, self.port, app, threaded=True,
-                                   request_handler=MotoRequestHandler)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
         server = self._server
         # A short poll interval makes stop() quick (shutdown waits for the serving loop to notice).
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), name="moto",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="moto", daemon=True
+        )
         self._thread.start()
         return self.endpoint
 

@@ -41,14 +41,17 @@ def serve_from_args(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"cursor-gateway: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "found credentials in environment" etc.
     template = Path(args.template or "template.yaml")
     moto_port = args.moto_port if args.moto_port is not None else int(os.environ.get("MOTO_PORT") or 0)
     try:
-        with _exclusive(Path(settings.data_dir).resolve()) as data_dir, _aws(moto_port, data_dir, template,
-                                                                             settings) as aws:
+        with (
+            _exclusive(Path(settings.data_dir).resolve()) as data_dir,
+            _aws(moto_port, data_dir, template, settings) as aws,
+        ):
             _serve(settings, data_dir, aws)
     except StackError as exc:
         print(f"cursor-gateway: {exc}", file=sys.stderr)
@@ -79,16 +82,18 @@ def _exclusive(data_dir: Path) -> Iterator[Path]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StackError(f"another cursor-gateway serve is using {data_dir}; stop it or set DATA_DIR") \
-                from None
+            raise StackError(
+                f"another cursor-gateway serve is using {data_dir}; stop it or set DATA_DIR"
+            ) from None
         yield data_dir
     finally:
         handle.close()  # releases the lock (the kernel also releases it if we are killed)
 
 
 class _Aws:
-    def __init__(self, endpoint: str, tables: list[str], buckets: list[str],
-                 restored: dict[str, int]) -> None:
+    def __init__(
+        self, endpoint: str, tables: list[str], buckets: list[str], restored: dict[str, int]
+    ) -> None:
         self.endpoint = endpoint
         self.tables = tables
         self.buckets = buckets
@@ -109,8 +114,10 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
         raise StackError(f"template: {exc}") from exc
     table_names = [t.name for t in tables]
     if settings.tokens_table not in table_names:
-        raise StackError(f"TOKENS_TABLE={settings.tokens_table} is not declared in {template_path} "
-                         f"(it declares {', '.join(table_names) or 'no tables'})")
+        raise StackError(
+            f"TOKENS_TABLE={settings.tokens_table} is not declared in {template_path} "
+            f"(it declares {', '.join(table_names) or 'no tables'})"
+        )
 
     state = LocalState(data_dir, tables=table_names, buckets=[b.name for b in buckets])
     moto = EmbeddedMoto("127.0.0.1", port, wrap=state.wrap)
@@ -125,8 +132,10 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
         for table in tables:
             dynamodb.create_table(TableName=table.name, **table.create_args)
             if table.ttl_attribute:
-                dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification={
-                    "Enabled": True, "AttributeName": table.ttl_attribute})
+                dynamodb.update_time_to_live(
+                    TableName=table.name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
         for bucket in buckets:
             # us-east-1 is the one region that refuses an explicit LocationConstraint.
             where = {} if region == "us-east-1" else {"LocationConstraint": region}
@@ -147,13 +156,15 @@ def _point_boto3_at(endpoint: str, region: str) -> None:
     """This process talks to the embedded moto only: a stray real credential or profile must never be used."""
     for name in [*_FOREIGN_AWS_VARS, *(n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_"))]:
         os.environ.pop(name, None)
-    os.environ.update({
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }
+    )
     from cursor_gateway.storage import aws
 
     aws.reset_clients()
@@ -164,8 +175,9 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as exc:
-        raise StackError(f"cannot listen on {host}:{port}: {exc.strerror} (set PORT to another port)") \
-            from exc
+        raise StackError(
+            f"cannot listen on {host}:{port}: {exc.strerror} (set PORT to another port)"
+        ) from exc
 
 
 def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
@@ -178,19 +190,25 @@ def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{shown_host}:{port}"
     restored = ", ".join(f"{name}: {n}" for name, n in aws.restored.items()) or "nothing yet"
-    banner = "\n".join([
-        "",
-        f"cursor-gateway {__version__} listening on {url}",
-        f"  OpenAI base URL   {url}/v1",
-        f"  health            {url}/health",
-        "  admin auth        " + ("Authorization: Bearer $AUTH_TOKEN" if settings.auth_token
-                                  else "AUTH_TOKEN is not set: admin routes answer 401"),
-        f"  state             {data_dir} (saved after every write; restored: {restored})",
-        f"  local AWS (moto)  {aws.endpoint}",
-        f"                    tables: {', '.join(aws.tables)}; buckets: {', '.join(aws.buckets)}",
-        "  stop              Ctrl-C",
-        "",
-    ])
+    banner = "\n".join(
+        [
+            "",
+            f"cursor-gateway {__version__} listening on {url}",
+            f"  OpenAI base URL   {url}/v1",
+            f"  health            {url}/health",
+            "  admin auth        "
+            + (
+                "Authorization: Bearer $AUTH_TOKEN"
+                if settings.auth_token
+                else "AUTH_TOKEN is not set: admin routes answer 401"
+            ),
+            f"  state             {data_dir} (saved after every write; restored: {restored})",
+            f"  local AWS (moto)  {aws.endpoint}",
+            f"                    tables: {', '.join(aws.tables)}; buckets: {', '.join(aws.buckets)}",
+            "  stop              Ctrl-C",
+            "",
+        ]
+    )
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -198,8 +216,14 @@ def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
             if not self.should_exit:
                 print(banner, flush=True)
 
-    config = uvicorn.Config(create_app(settings=settings), host=settings.host, port=port,
-                            log_level=settings.log_level.lower(), lifespan="off", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        create_app(settings=settings),
+        host=settings.host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
     try:
         _Server(config).run(sockets=[sock])
     finally:

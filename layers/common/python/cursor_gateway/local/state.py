@@ -67,8 +67,9 @@ def _read_json(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         # Refuse to start empty: the next write would overwrite the only copy of the state.
-        raise StateError(f"cannot read saved state {path}: {exc}. Fix or move the file away, then restart.") \
-            from exc
+        raise StateError(
+            f"cannot read saved state {path}: {exc}. Fix or move the file away, then restart."
+        ) from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise StateError(f"{path} is not a format-{FORMAT} snapshot. Move it away, then restart.")
     return document
@@ -93,8 +94,9 @@ def tables_written(operation: str, body: dict[str, Any]) -> set[str] | None:
 
 
 class LocalState:
-    def __init__(self, root: Path, *, tables: list[str], buckets: list[str], dynamodb: Any = None,
-                 s3: Any = None) -> None:
+    def __init__(
+        self, root: Path, *, tables: list[str], buckets: list[str], dynamodb: Any = None, s3: Any = None
+    ) -> None:
         # The clients may be attached after `wrap`: they need the server's endpoint, the server needs `wrap`.
         self.root = root
         self.tables = tables
@@ -127,7 +129,7 @@ class LocalState:
 
     def _restore_table(self, table: str, items: list[dict[str, Any]]) -> int:
         for start in range(0, len(items), 25):
-            batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
             pending: dict[str, Any] = {table: batch}
             while pending:
                 pending = self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
@@ -150,8 +152,10 @@ class LocalState:
     def save_tables(self, names: set[str] | None = None) -> None:
         for table in self.tables:
             if names is None or table in names:
-                atomic_write(self.table_file(table), json.dumps(
-                    {"format": FORMAT, "table": table, "items": list(self._scan(table))}).encode())
+                atomic_write(
+                    self.table_file(table),
+                    json.dumps({"format": FORMAT, "table": table, "items": list(self._scan(table))}).encode(),
+                )
 
     def _scan(self, table: str) -> Iterator[dict[str, Any]]:
         for page in self.dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
@@ -210,8 +214,9 @@ class LocalState:
                     try:
                         save()
                     except Exception:
-                        log.exception("could not save local state to %s; the last write is not on disk",
-                                      self.root)
+                        log.exception(
+                            "could not save local state to %s; the last write is not on disk", self.root
+                        )
             return body
 
         return wrapped
@@ -238,4 +243,5 @@ def _is_s3(environ: dict[str, Any]) -> bool:
     # of a presigned URL.
     scope = "/s3/aws4_request"
     return scope in environ.get("HTTP_AUTHORIZATION", "") or scope in environ.get("QUERY_STRING", "").replace(
-        "%2F", "/")
+        "%2F", "/"
+    )

@@ -19,8 +19,15 @@ LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_STACK_NAME = "cursor-gateway"
 
 # CreateTable arguments that have the same shape in CloudFormation and in the API.
-_TABLE_API_KEYS = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput",
-                   "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "TableClass")
+_TABLE_API_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "TableClass",
+)
 
 
 class TemplateError(ValueError):
@@ -93,7 +100,7 @@ class _Resolver:
         if isinstance(value, str | int):
             return str(value)
         if isinstance(value, dict) and len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             if fn == "Ref" and isinstance(arg, str):
                 return self._lookup(arg, where)
             if fn == "Fn::Sub":
@@ -117,7 +124,7 @@ class _Resolver:
                 break
             end = text.index("}", start)
             out.append(text[i:start])
-            name = text[start + 2:end]
+            name = text[start + 2 : end]
             if name.startswith("!"):
                 out.append("${" + name[1:] + "}")  # `${!Literal}` is an escaped literal
             elif name in variables:
@@ -143,8 +150,11 @@ def local_resources(
             tables.append(_table(logical_id, props, resolve, stack_name))
         elif kind == "AWS::S3::Bucket":
             # Without BucketName CloudFormation makes one up; locally it is derived from the logical id.
-            name = (resolve(props["BucketName"], logical_id) if "BucketName" in props
-                    else f"{stack_name}-{logical_id}".lower())
+            name = (
+                resolve(props["BucketName"], logical_id)
+                if "BucketName" in props
+                else f"{stack_name}-{logical_id}".lower()
+            )
             versioned = (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled"
             buckets.append(BucketSpec(logical_id, name, versioned))
     return tables, buckets

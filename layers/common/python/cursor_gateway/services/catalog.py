@@ -33,7 +33,10 @@ class ModelCatalog:
         return self._source
 
     def _fresh(self) -> bool:
-        return self._fetched_at is not None and self.clock() - self._fetched_at < self.settings.models_cache_seconds
+        return (
+            self._fetched_at is not None
+            and self.clock() - self._fetched_at < self.settings.models_cache_seconds
+        )
 
     async def list_models(self) -> list[ModelInfo]:
         if not self._fresh():

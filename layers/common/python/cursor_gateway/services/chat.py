@@ -5,9 +5,9 @@ limit, transport) moves on to another token, up to MAX_TOKEN_ATTEMPTS distinct t
 from __future__ import annotations
 
 import contextlib
-import time
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,15 +25,23 @@ from cursor_gateway.upstream.profile import ChatProfile, UpstreamCredential
 
 log = logging.getLogger("cursor_gateway.chat")
 
+
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
+
 
 class ChatStream:
     """An answer that has started: the first event plus the rest. Iterate once; always closes the
     upstream (also when the client goes away) and reports the token's outcome."""
 
-    def __init__(self, first: ChatEvent, rest: AsyncIterator[ChatEvent], service: ChatService,
-                 request: ChatRequest, alias: str) -> None:
+    def __init__(
+        self,
+        first: ChatEvent,
+        rest: AsyncIterator[ChatEvent],
+        service: ChatService,
+        request: ChatRequest,
+        alias: str,
+    ) -> None:
         self._first: ChatEvent | None = first
         self._rest = rest
         self._service = service
@@ -60,7 +68,9 @@ class ChatStream:
 
     def _finish(self, event: ChatEvent) -> ChatEvent:
         if isinstance(event, TurnEnded) and event.usage is None:
-            return TurnEnded(usage=estimate_usage(self.request, "".join(self.output)), finish_reason=event.finish_reason)
+            return TurnEnded(
+                usage=estimate_usage(self.request, "".join(self.output)), finish_reason=event.finish_reason
+            )
         text = getattr(event, "text", None)
         if isinstance(text, str):
             self.output.append(text)
@@ -72,9 +82,11 @@ class ChatStream:
             with contextlib.suppress(Exception):
                 await aclose()
 
+
 def estimate_usage(request: ChatRequest, output: str) -> Usage:
     prompt = sum(estimate_tokens(m.text) for m in request.messages)
     return Usage(input_tokens=prompt, output_tokens=estimate_tokens(output), source="estimate")
+
 
 class ChatService:
     def __init__(self, settings: Settings, pool: Any, profile: ChatProfile) -> None:
@@ -100,8 +112,9 @@ class ChatService:
             rest: AsyncIterator[ChatEvent] | None = None
             try:
                 bearer = await self.pool.bearer_for(record)
-                credential = UpstreamCredential(bearer=bearer, alias=record.alias, proxy=record.proxy,
-                                                timezone=record.timezone)
+                credential = UpstreamCredential(
+                    bearer=bearer, alias=record.alias, proxy=record.proxy, timezone=record.timezone
+                )
                 rest = self.profile.stream(request, credential)
                 first = await anext(rest)
             except StopAsyncIteration:
@@ -112,7 +125,9 @@ class ChatService:
                 if rest is not None:
                     with contextlib.suppress(Exception):
                         await rest.aclose()  # type: ignore[attr-defined]
-                log.info("token %s failed before the first event: %s (%s)", record.alias, exc.code, exc.message)
+                log.info(
+                    "token %s failed before the first event: %s (%s)", record.alias, exc.code, exc.message
+                )
                 if not exc.retryable:
                     raise
                 last = exc
@@ -123,14 +138,15 @@ class ChatService:
     def _nothing_usable(self) -> GatewayError:
         until = self.pool.earliest_cooldown_end()
         if until is not None:
-
-            return NoAvailableTokens("Every token is cooling down after rate limits", status=429,
-                                     retry_after=max(1.0, until - time.time()))
+            return NoAvailableTokens(
+                "Every token is cooling down after rate limits",
+                status=429,
+                retry_after=max(1.0, until - time.time()),
+            )
         return NoAvailableTokens("No Cursor token is available: add one with POST /tokens/add")
 
     def _exhausted(self, last: UpstreamError | None) -> GatewayError:
         if isinstance(last, UpstreamRateLimited):
-
             until = self.pool.earliest_cooldown_end()
             last.retry_after = max(1.0, until - time.time()) if until else last.retry_after
             return last
@@ -138,6 +154,7 @@ class ChatService:
             # The caller's key was fine; our tokens were not. 401 would blame the wrong party.
             return NoAvailableTokens(f"Every token tried was rejected by Cursor ({last.message})")
         return last or NoAvailableTokens("No Cursor token could answer")
+
 
 def build_chat_service(settings: Settings, pool: Any) -> ChatService:
     return ChatService(settings, pool, AgentProfile(settings))

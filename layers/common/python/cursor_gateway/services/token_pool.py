@@ -79,8 +79,9 @@ class TokenPool:
     def earliest_cooldown_end(self) -> float | None:
         """When the first cooling-down token becomes available again (for Retry-After), or None."""
         now = self.clock()
-        ends = [r.health.cooldown_until for r in self.store.list()
-                if r.usable and r.health.cooldown_until > now]
+        ends = [
+            r.health.cooldown_until for r in self.store.list() if r.usable and r.health.cooldown_until > now
+        ]
         return min(ends) if ends else None
 
     # -- bearer --

@@ -74,12 +74,16 @@ class TokenAdminService:
             "results": [r.as_dict() for r in results],
         }
 
-    def _add_one(self, item: Mapping[str, Any], status: TokenStatus, taken: set[str],
-                 known: dict[str, str]) -> AddResult:
+    def _add_one(
+        self, item: Mapping[str, Any], status: TokenStatus, taken: set[str], known: dict[str, str]
+    ) -> AddResult:
         requested = item.get("alias") or None
         if requested is not None and not is_valid_alias(requested):
-            return AddResult(requested, "malformed",
-                             "alias must be 1-64 of [A-Za-z0-9_.@+-], starting with a letter or digit")
+            return AddResult(
+                requested,
+                "malformed",
+                "alias must be 1-64 of [A-Za-z0-9_.@+-], starting with a letter or digit",
+            )
         now = self.clock()
         parsed = parse_token_input(str(item.get("token") or ""), now)
         if isinstance(parsed, ImportProblem):
@@ -117,8 +121,10 @@ class TokenAdminService:
         if item.get("checksum"):
             given = parse_checksum(item["checksum"])
             if given is None:
-                raise ValueError("checksum must be {first, second} (64 hex each), '<hex>/<hex>' or the "
-                                 "137-char header value")
+                raise ValueError(
+                    "checksum must be {first, second} (64 hex each), '<hex>/<hex>' or the "
+                    "137-char header value"
+                )
             checksum = given
         client_key = str(item.get("client_key") or "") or derive_client_key(parsed.token)
         if not is_hex64(client_key):

@@ -34,8 +34,9 @@ def client(service: str) -> Any:
             import boto3  # deferred: a cold start that never touches AWS does not pay for it
             from botocore.config import Config
 
-            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5,
-                            read_timeout=10)
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10
+            )
             cached = boto3.session.Session().client(service, region_name=key[1], config=config)
             _clients[key] = cached
         return cached

@@ -57,9 +57,9 @@ class TokenStore(Protocol):
         """Overwrite a token read earlier; `VersionConflict` if anyone wrote it since, `NotFound` if gone."""
         ...
 
-    def update_health(self, alias: str, health: TokenHealth, *,
-                      expected_version: int | None = None) -> TokenRecord:
-        ...
+    def update_health(
+        self, alias: str, health: TokenHealth, *, expected_version: int | None = None
+    ) -> TokenRecord: ...
 
     def cache_access_token(self, alias: str, token: str, expires_at: float) -> TokenRecord: ...
 
@@ -105,8 +105,9 @@ class InMemoryTokenStore:
             self._items[record.alias] = stored
             return stored
 
-    def update_health(self, alias: str, health: TokenHealth, *,
-                      expected_version: int | None = None) -> TokenRecord:
+    def update_health(
+        self, alias: str, health: TokenHealth, *, expected_version: int | None = None
+    ) -> TokenRecord:
         with self._lock:
             current = self._current(alias)
             if expected_version is not None and current.version != expected_version:
@@ -118,8 +119,13 @@ class InMemoryTokenStore:
     def cache_access_token(self, alias: str, token: str, expires_at: float) -> TokenRecord:
         with self._lock:
             current = self._current(alias)
-            stored = replace(current, access_token=token, access_expires_at=expires_at,
-                             version=current.version + 1, updated_at=self._clock())
+            stored = replace(
+                current,
+                access_token=token,
+                access_expires_at=expires_at,
+                version=current.version + 1,
+                updated_at=self._clock(),
+            )
             self._items[alias] = stored
             return stored
 
@@ -200,8 +206,9 @@ def item_to_record(item: dict[str, Any]) -> TokenRecord:
 
 def _health_from(value: dict[str, Any]) -> TokenHealth:
     defaults = TokenHealth()
-    known = {k: _coerce(v, getattr(defaults, k))
-             for k, v in value.items() if k in _HEALTH_FIELDS and v is not None}
+    known = {
+        k: _coerce(v, getattr(defaults, k)) for k, v in value.items() if k in _HEALTH_FIELDS and v is not None
+    }
     return TokenHealth(**known)
 
 
@@ -236,8 +243,13 @@ class DynamoTokenStore:
     def put_new(self, record: TokenRecord) -> TokenRecord:
         stored = replace(record, version=1, updated_at=self._clock())
         try:
-            self._call("put_item", TableName=self.table, Item=record_to_item(stored),
-                       ConditionExpression="attribute_not_exists(alias)", conditional=True)
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item=record_to_item(stored),
+                ConditionExpression="attribute_not_exists(alias)",
+                conditional=True,
+            )
         except _ConditionFailed:
             raise DuplicateAlias(f"Token alias '{record.alias}' already exists") from None
         return stored
@@ -245,16 +257,22 @@ class DynamoTokenStore:
     def replace(self, record: TokenRecord) -> TokenRecord:
         stored = replace(record, version=record.version + 1, updated_at=self._clock())
         try:
-            self._call("put_item", TableName=self.table, Item=record_to_item(stored),
-                       ConditionExpression="#v = :expected",
-                       ExpressionAttributeNames={"#v": "version"},
-                       ExpressionAttributeValues={":expected": _number(record.version)}, conditional=True)
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item=record_to_item(stored),
+                ConditionExpression="#v = :expected",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":expected": _number(record.version)},
+                conditional=True,
+            )
         except _ConditionFailed:
             raise self._why_failed(record.alias) from None
         return stored
 
-    def update_health(self, alias: str, health: TokenHealth, *,
-                      expected_version: int | None = None) -> TokenRecord:
+    def update_health(
+        self, alias: str, health: TokenHealth, *, expected_version: int | None = None
+    ) -> TokenRecord:
         return self._update(alias, {"health": _attr(asdict(health))}, expected_version)
 
     def cache_access_token(self, alias: str, token: str, expires_at: float) -> TokenRecord:
@@ -267,12 +285,16 @@ class DynamoTokenStore:
 
     # -- helpers --
 
-    def _update(self, alias: str, sets: dict[str, dict[str, Any]],
-                expected_version: int | None) -> TokenRecord:
+    def _update(
+        self, alias: str, sets: dict[str, dict[str, Any]], expected_version: int | None
+    ) -> TokenRecord:
         """SET only the given attributes (plus version and updated_at): other fields are never rewritten."""
         names = {"#a": "alias", "#v": "version", "#u": "updated_at"}
-        values: dict[str, Any] = {":one": _number(1), ":zero": _number(0),
-                                  ":now": _number(float(self._clock()))}
+        values: dict[str, Any] = {
+            ":one": _number(1),
+            ":zero": _number(0),
+            ":now": _number(float(self._clock())),
+        }
         assignments = ["#v = if_not_exists(#v, :zero) + :one", "#u = :now"]
         for i, (name, value) in enumerate(sets.items()):
             names[f"#f{i}"] = name
@@ -283,10 +305,17 @@ class DynamoTokenStore:
             condition += " AND #v = :expected"
             values[":expected"] = _number(expected_version)
         try:
-            answer = self._call("update_item", TableName=self.table, Key=self._key(alias),
-                                UpdateExpression="SET " + ", ".join(assignments),
-                                ConditionExpression=condition, ExpressionAttributeNames=names,
-                                ExpressionAttributeValues=values, ReturnValues="ALL_NEW", conditional=True)
+            answer = self._call(
+                "update_item",
+                TableName=self.table,
+                Key=self._key(alias),
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                conditional=True,
+            )
         except _ConditionFailed:
             raise self._why_failed(alias) from None
         return item_to_record(answer["Attributes"])

@@ -114,7 +114,9 @@ class AgentProfile:
                         call.close_send()
                         return
             elif arm == "exec_server_message":
-                call.send(msgs.encode(msgs.answer_exec(message.exec_server_message, timezone=timezone), self.codec))
+                call.send(
+                    msgs.encode(msgs.answer_exec(message.exec_server_message, timezone=timezone), self.codec)
+                )
             elif arm == "kv_server_message":
                 call.send(msgs.encode(msgs.answer_kv(message.kv_server_message, plan.blobs), self.codec))
             elif arm == "interaction_query":
@@ -168,4 +170,6 @@ class _UsageTracker:
         if not self.checkpoint_used:
             return None
         output = self.output_token_deltas
-        return Usage(input_tokens=max(0, self.checkpoint_used - output), output_tokens=output, source="checkpoint")
+        return Usage(
+            input_tokens=max(0, self.checkpoint_used - output), output_tokens=output, source="checkpoint"
+        )

@@ -124,7 +124,11 @@ def answer_exec(exec_msg: pb.ExecServerMessage, *, timezone: str) -> pb.AgentCli
         reply.mcp_result.tool_not_found.name = name
     elif arm == "mcp_state_exec_args":
         reply.mcp_state_exec_result.success.SetInParent()
-    elif arm in ("shell_allowlist_precheck_args", "mcp_allowlist_precheck_args", "web_fetch_allowlist_precheck_args"):
+    elif arm in (
+        "shell_allowlist_precheck_args",
+        "mcp_allowlist_precheck_args",
+        "web_fetch_allowlist_precheck_args",
+    ):
         getattr(reply, arm.replace("_args", "_result")).allowlisted = False
     elif arm in _REJECT_BUILTIN:
         result_arm, refusal_arm = _REJECT_BUILTIN[arm]
@@ -184,6 +188,7 @@ def heartbeat() -> pb.AgentClientMessage:
 
 
 # -- codecs -------------------------------------------------------------------------------------------
+
 
 def encode(message: pb.AgentClientMessage, codec: str) -> bytes:
     if codec == "json":

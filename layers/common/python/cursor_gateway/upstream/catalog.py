@@ -53,7 +53,8 @@ async def unary(settings: Settings, path: str, request: bytes, bearer: str, prox
     }
     try:
         response = await json_client(settings.cursor_api_url, proxy).post(
-            settings.cursor_api_url + path, content=request, headers=headers)
+            settings.cursor_api_url + path, content=request, headers=headers
+        )
     except httpx.HTTPError as exc:
         raise UpstreamUnavailable(f"Could not reach Cursor: {exc}") from exc
     if response.status_code != 200:
@@ -62,9 +63,12 @@ async def unary(settings: Settings, path: str, request: bytes, bearer: str, prox
         except ValueError:
             obj = {}
         code = obj.get("code") if isinstance(obj, dict) else None
-        raise classify_connect_error(connect_error_from_json(
-            obj if code else {"code": "unknown", "message": f"HTTP {response.status_code}"},
-            http_status=response.status_code))
+        raise classify_connect_error(
+            connect_error_from_json(
+                obj if code else {"code": "unknown", "message": f"HTTP {response.status_code}"},
+                http_status=response.status_code,
+            )
+        )
     return response.content
 
 
@@ -77,8 +81,9 @@ async def fetch_models(settings: Settings, bearer: str, proxy: str = "") -> list
         raise UpstreamProtocolError(f"Undecodable model list: {exc}") from exc
     usable: set[str] | None = None
     try:
-        usable_body = await unary(settings, USABLE_PATH, agent_pb2.GetUsableModelsRequest().SerializeToString(),
-                                  bearer, proxy)
+        usable_body = await unary(
+            settings, USABLE_PATH, agent_pb2.GetUsableModelsRequest().SerializeToString(), bearer, proxy
+        )
         usable = {m.model_id for m in agent_pb2.GetUsableModelsResponse.FromString(usable_body).models}
     except Exception:
         usable = None  # the account-specific list is a refinement; the full list still serves
@@ -86,12 +91,14 @@ async def fetch_models(settings: Settings, bearer: str, proxy: str = "") -> list
     for m in available.models:
         if m.degradation_status == 2 or (usable is not None and usable and m.name not in usable):
             continue
-        models.append(ModelInfo(
-            id=m.name,
-            display_name=m.client_display_name or m.name,
-            supports_thinking=m.supports_thinking,
-            supports_images=m.supports_images if m.HasField("supports_images") else True,
-            supports_max_mode=m.supports_max_mode,
-            max_only=m.HasField("supports_non_max_mode") and not m.supports_non_max_mode,
-        ))
+        models.append(
+            ModelInfo(
+                id=m.name,
+                display_name=m.client_display_name or m.name,
+                supports_thinking=m.supports_thinking,
+                supports_images=m.supports_images if m.HasField("supports_images") else True,
+                supports_max_mode=m.supports_max_mode,
+                max_only=m.HasField("supports_non_max_mode") and not m.supports_non_max_mode,
+            )
+        )
     return models

@@ -83,7 +83,9 @@ def _by_enum(enum: int, err: ConnectError, message: str, all_text: str) -> Upstr
 
 def _by_code(err: ConnectError, message: str, all_text: str) -> UpstreamError:
     code = err.code
-    if code in ("unimplemented", "failed_precondition", "resource_exhausted") and _UPGRADE_TEXT.search(all_text):
+    if code in ("unimplemented", "failed_precondition", "resource_exhausted") and _UPGRADE_TEXT.search(
+        all_text
+    ):
         return UpstreamVersionGate(f"{message}. {VERSION_SETTING_HINT}")
     if code == "unauthenticated":
         return UpstreamAuthError(message, code="upstream_auth_failed")

@@ -129,8 +129,10 @@ class BidiCall:
         if response.status == 200:
             raise UpstreamProtocolError(f"Unexpected content type from Cursor: {content_type or 'none'}")
         raise classify_connect_error(
-            connect_error_from_json({"code": _code_for_status(response.status), "message": body[:200].decode(
-                "utf-8", "replace")}, http_status=response.status)
+            connect_error_from_json(
+                {"code": _code_for_status(response.status), "message": body[:200].decode("utf-8", "replace")},
+                http_status=response.status,
+            )
         )
 
     @staticmethod

@@ -85,16 +85,18 @@ class KeyExchanger:
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"Cursor key exchange timed out for {masked}") from exc
         except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"Cursor key exchange failed for {masked}: {type(exc).__name__}") \
-                from exc
+            raise UpstreamUnavailable(
+                f"Cursor key exchange failed for {masked}: {type(exc).__name__}"
+            ) from exc
 
         status = response.status_code
         if status in (401, 403):
             log.warning("key exchange rejected key %s (HTTP %s)", masked, status)
             raise UpstreamAuthError(f"Cursor rejected the API key {masked} (HTTP {status})")
         if status == 429:
-            raise UpstreamRateLimited(f"Cursor rate-limited the key exchange for {masked}",
-                                      retry_after=_retry_after(response))
+            raise UpstreamRateLimited(
+                f"Cursor rate-limited the key exchange for {masked}", retry_after=_retry_after(response)
+            )
         if status >= 500:
             raise UpstreamUnavailable(f"Cursor key exchange answered HTTP {status}")
         if status != 200:

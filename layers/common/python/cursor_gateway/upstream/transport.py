@@ -15,7 +15,9 @@ _lock = threading.Lock()
 _transports: dict[tuple[str, bool, float], pyqwest.HTTPTransport] = {}
 
 
-def stream_transport(*, proxy: str = "", connect_timeout: float = 10.0, tls: bool = True) -> pyqwest.HTTPTransport:
+def stream_transport(
+    *, proxy: str = "", connect_timeout: float = 10.0, tls: bool = True
+) -> pyqwest.HTTPTransport:
     key = (proxy, tls, connect_timeout)
     with _lock:
         transport = _transports.get(key)
@@ -38,4 +40,6 @@ def stream_transport(*, proxy: str = "", connect_timeout: float = 10.0, tls: boo
 
 
 def stream_client(url: str, *, proxy: str = "", connect_timeout: float = 10.0) -> pyqwest.Client:
-    return pyqwest.Client(stream_transport(proxy=proxy, connect_timeout=connect_timeout, tls=url.startswith("https:")))
+    return pyqwest.Client(
+        stream_transport(proxy=proxy, connect_timeout=connect_timeout, tls=url.startswith("https:"))
+    )

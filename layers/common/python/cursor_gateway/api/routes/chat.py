@@ -30,8 +30,9 @@ async def chat_completions(body: ChatCompletionIn, request: Request) -> Streamin
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)
-    chat_request = to_chat_request(body, model, conversation_hint=request.headers.get("x-conversation-id"),
-                                   request_id=request_id)
+    chat_request = to_chat_request(
+        body, model, conversation_hint=request.headers.get("x-conversation-id"), request_id=request_id
+    )
     answer = await services.chat.open(chat_request)
     headers = {"x-request-id": request_id}
     if ignored:
@@ -41,8 +42,12 @@ async def chat_completions(body: ChatCompletionIn, request: Request) -> Streamin
         async for event in answer:
             transcript.add(event)
         return JSONResponse(
-            completion(transcript, model=body.model, thinking_output=settings.thinking_output,
-                       thinking_tag=settings.thinking_tag),
+            completion(
+                transcript,
+                model=body.model,
+                thinking_output=settings.thinking_output,
+                thinking_tag=settings.thinking_tag,
+            ),
             headers=headers,
         )
     writer = ChunkWriter(
@@ -51,8 +56,9 @@ async def chat_completions(body: ChatCompletionIn, request: Request) -> Streamin
         thinking_tag=settings.thinking_tag,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
-    return StreamingResponse(_sse(answer, writer), media_type="text/event-stream",
-                             headers={**sse.SSE_HEADERS, **headers})
+    return StreamingResponse(
+        _sse(answer, writer), media_type="text/event-stream", headers={**sse.SSE_HEADERS, **headers}
+    )
 
 
 async def _sse(answer: ChatStream, writer: ChunkWriter) -> AsyncIterator[bytes]:
