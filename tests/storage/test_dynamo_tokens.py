@@ -192,7 +192,15 @@ def test_concurrent_read_modify_write_loses_no_update(aws_env: None) -> None:
         conflicts = 0
         lock = threading.Lock()
 
+        errors: list[BaseException] = []
+
         def increment_many() -> None:
+            try:
+                increment_four()
+            except BaseException as exc:  # surfaced below: a dead writer must fail the test loudly
+                errors.append(exc)
+
+        def increment_four() -> None:
             nonlocal conflicts
             for _ in range(4):
                 while True:
@@ -212,6 +220,7 @@ def test_concurrent_read_modify_write_loses_no_update(aws_env: None) -> None:
             t.start()
         for t in threads:
             t.join(timeout=60)
+        assert errors == []
         final = store.get("a")
         assert final is not None
         assert final.health.consecutive_failures == 24

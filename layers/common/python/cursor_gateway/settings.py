@@ -55,6 +55,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CURSOR_CONNECT_TIMEOUT", "10", "Seconds to establish the upstream connection."),
     SettingSpec("MAX_TOKEN_ATTEMPTS", "3", "Distinct tokens a chat request may try before the first event."),
     SettingSpec("RATE_LIMIT_COOLDOWN", "60", "Seconds a rate-limited token rests before it is tried again."),
+    SettingSpec("POOL_CACHE_SECONDS", "2", "How long one process reuses its listing of the token pool."),
     SettingSpec("MODELS_CACHE_SECONDS", "1800", "How long the upstream model list is cached."),
     SettingSpec(
         "MAX_BODY_BYTES",
@@ -101,6 +102,7 @@ class Settings:
     cursor_connect_timeout: float = 10.0
     max_token_attempts: int = 3
     rate_limit_cooldown: float = 60.0
+    pool_cache_seconds: float = 2.0
     models_cache_seconds: float = 1800.0
     max_body_bytes: int = 6_000_000
     cors_origins: tuple[str, ...] = ()

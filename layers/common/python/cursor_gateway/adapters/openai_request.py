@@ -153,19 +153,25 @@ def _message(index: int, m: ChatMessageIn) -> Message:
     return Message(role, "\n".join(texts), tuple(images))
 
 
-def conversation_id_for(messages: tuple[Message, ...], explicit: str | None) -> str:
-    """Stable per client conversation (same system text and first user turn), so Cursor's prompt cache
-    stays warm across turns; a client may pin it with `x-conversation-id` or `user`."""
+def conversation_id_for(messages: tuple[Message, ...], explicit: str | None, scope: str = "") -> str:
+    """Stable per client conversation (same caller, system text and first user turn), so Cursor's prompt
+    cache stays warm across turns; a client may pin it with `x-conversation-id` or `user`. `scope` (the
+    caller's key fingerprint) keeps different callers' conversations apart even when they start alike."""
     if explicit:
-        return str(uuid.uuid5(CONVERSATION_NAMESPACE, explicit))
+        return str(uuid.uuid5(CONVERSATION_NAMESPACE, f"{scope}\x00{explicit}"))
     system = "\n".join(m.text for m in messages if m.role == "system")
     first_user = next((m.text for m in messages if m.role == "user"), "")
-    digest = hashlib.sha256(f"{system}\x00{first_user}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{scope}\x00{system}\x00{first_user}".encode()).hexdigest()
     return str(uuid.uuid5(CONVERSATION_NAMESPACE, digest))
 
 
 def to_chat_request(
-    body: ChatCompletionIn, model: ModelChoice, *, conversation_hint: str | None = None, request_id: str = ""
+    body: ChatCompletionIn,
+    model: ModelChoice,
+    *,
+    conversation_hint: str | None = None,
+    request_id: str = "",
+    caller_scope: str = "",
 ) -> ChatRequest:
     if not body.messages:
         raise InvalidRequest("messages must contain at least one message", param="messages")
@@ -177,7 +183,7 @@ def to_chat_request(
     return ChatRequest(
         model=model,
         messages=messages,
-        conversation_id=conversation_id_for(messages, conversation_hint or body.user),
+        conversation_id=conversation_id_for(messages, conversation_hint or body.user, caller_scope),
         stream=body.stream,
         request_id=request_id,
     )

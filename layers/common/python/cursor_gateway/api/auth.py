@@ -7,6 +7,7 @@ api.errors in the route's own envelope.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +23,12 @@ Role = Literal["admin", "shared"]
 @dataclass(frozen=True, slots=True)
 class Caller:
     role: Role
+    # A short, non-reversible fingerprint of the key used (keeps callers' conversations apart; safe to log).
+    key_id: str = ""
+
+
+def key_fingerprint(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _matches(given: str, expected: str) -> bool:
@@ -59,7 +66,7 @@ def require_chat_key(request: Request) -> Caller:
     if not token:
         raise AuthenticationFailed("Missing credential: send 'Authorization: Bearer <key>' or 'x-api-key'")
     if _matches(token, settings.auth_token):
-        return Caller("admin")
+        return Caller("admin", key_fingerprint(token))
     if _matches(token, settings.shared_token):
-        return Caller("shared")
+        return Caller("shared", key_fingerprint(token))
     raise AuthenticationFailed("Invalid API key")

@@ -8,7 +8,9 @@ import contextlib
 import inspect
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TurnEnded, Usage, estimate_tokens
@@ -83,6 +85,13 @@ class ChatStream:
                 await aclose()
 
 
+def for_token(request: ChatRequest, alias: str) -> ChatRequest:
+    """Cursor keeps conversations (and their prompt cache) per account, so the conversation id is made
+    per token: stable for this conversation on this token, never shared between accounts."""
+    conversation = str(uuid.uuid5(uuid.UUID(request.conversation_id), alias))
+    return replace(request, conversation_id=conversation)
+
+
 def estimate_usage(request: ChatRequest, output: str) -> Usage:
     prompt = sum(estimate_tokens(m.text) for m in request.messages)
     return Usage(input_tokens=prompt, output_tokens=estimate_tokens(output), source="estimate")
@@ -115,7 +124,7 @@ class ChatService:
                 credential = UpstreamCredential(
                     bearer=bearer, alias=record.alias, proxy=record.proxy, timezone=record.timezone
                 )
-                rest = self.profile.stream(request, credential)
+                rest = self.profile.stream(for_token(request, record.alias), credential)
                 first = await anext(rest)
             except StopAsyncIteration:
                 last = UpstreamError("Cursor ended the stream without an answer")

@@ -55,6 +55,22 @@ class TokenPool:
         self._exchange_locks: dict[str, asyncio.Lock] = {}
         # Health as of the last listing, so a success on an already pristine token costs no store read.
         self._seen_health: dict[str, TokenHealth] = {}
+        # The pool as last listed: one table scan serves every request for POOL_CACHE_SECONDS, instead
+        # of one scan per chat request. Our own writes drop it at once; other instances' writes show up
+        # within that window.
+        self._snapshot: tuple[float, list[TokenRecord]] | None = None
+
+    def _records(self) -> list[TokenRecord]:
+        now = self.clock()
+        if self._snapshot is not None and 0 <= now - self._snapshot[0] < self.settings.pool_cache_seconds:
+            return self._snapshot[1]
+        records = self.store.list()
+        self._snapshot = (now, records)
+        self._seen_health = {r.alias: r.health for r in records}
+        return records
+
+    def invalidate(self) -> None:
+        self._snapshot = None
 
     # -- selection --
 
@@ -66,21 +82,27 @@ class TokenPool:
 
     def candidates(self) -> list[TokenRecord]:
         """Tokens that may serve now, in this call's round-robin order."""
-        now = self.clock()
-        records = self.store.list()
-        self._seen_health = {r.alias: r.health for r in records}
-        ready = [r for r in records if self.available(r, now)]
+        ready = self._ready()
         if not ready:
             return []
-        ready.sort(key=lambda r: r.alias)  # a stable ring, independent of the store's order
         start = next(self._turn) % len(ready)
         return ready[start:] + ready[:start]
+
+    def usable_count(self) -> int:
+        """How many tokens could serve now (for /health; does not move the round robin)."""
+        return len(self._ready())
+
+    def _ready(self) -> list[TokenRecord]:
+        now = self.clock()
+        ready = [r for r in self._records() if self.available(r, now)]
+        ready.sort(key=lambda r: r.alias)  # a stable ring, independent of the store's order
+        return ready
 
     def earliest_cooldown_end(self) -> float | None:
         """When the first cooling-down token becomes available again (for Retry-After), or None."""
         now = self.clock()
         ends = [
-            r.health.cooldown_until for r in self.store.list() if r.usable and r.health.cooldown_until > now
+            r.health.cooldown_until for r in self._records() if r.usable and r.health.cooldown_until > now
         ]
         return min(ends) if ends else None
 
@@ -105,6 +127,7 @@ class TokenPool:
             self._access[record.alias] = (token, expires_at)
             try:
                 self.store.cache_access_token(record.alias, token, expires_at)
+                self.invalidate()
             except NotFound:
                 log.info("token %s was deleted while its key was exchanged", record.alias)
             return token
@@ -160,6 +183,7 @@ class TokenPool:
                     continue
                 except NotFound:
                     return
+                self.invalidate()
             self._seen_health[alias] = new
             return
         log.warning("gave up updating the health of token %s after %d conflicts", alias, _MAX_CAS_ATTEMPTS)

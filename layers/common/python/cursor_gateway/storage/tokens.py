@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, fields, replace
 from decimal import Decimal
@@ -295,7 +296,10 @@ class DynamoTokenStore:
             ":zero": _number(0),
             ":now": _number(float(self._clock())),
         }
-        assignments = ["#v = if_not_exists(#v, :zero) + :one", "#u = :now"]
+        write_id = uuid.uuid4().hex
+        names["#w"] = "write_id"
+        values[":w"] = {"S": write_id}
+        assignments = ["#v = if_not_exists(#v, :zero) + :one", "#u = :now", "#w = :w"]
         for i, (name, value) in enumerate(sets.items()):
             names[f"#f{i}"] = name
             values[f":f{i}"] = value
@@ -317,8 +321,22 @@ class DynamoTokenStore:
                 conditional=True,
             )
         except _ConditionFailed:
+            landed = self._own_write_landed(alias, write_id)
+            if landed is not None:
+                return landed
             raise self._why_failed(alias) from None
         return item_to_record(answer["Attributes"])
+
+    def _own_write_landed(self, alias: str, write_id: str) -> TokenRecord | None:
+        """boto3 retries a request whose answer was lost; if the first attempt had applied, the retry
+        fails its own version check. Each update stamps a fresh `write_id`, so finding ours on the item
+        means the change did land (instead of reporting a conflict and having the caller apply it twice)."""
+        item = self._call("get_item", TableName=self.table, Key=self._key(alias), ConsistentRead=True).get(
+            "Item"
+        )
+        if item and item.get("write_id") == {"S": write_id}:
+            return item_to_record(item)
+        return None
 
     def _why_failed(self, alias: str) -> GatewayError:
         if self.get(alias) is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -14,7 +15,7 @@ from cursor_gateway.adapters.openai_request import ChatCompletionIn, check_param
 from cursor_gateway.adapters.openai_response import ChunkWriter, completion, stream_error
 from cursor_gateway.api import sse
 from cursor_gateway.api.app import services_of
-from cursor_gateway.api.auth import require_chat_key
+from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.domain.chat import Transcript
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream
@@ -23,15 +24,21 @@ router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.chat")
 
 
-@router.post("/v1/chat/completions", dependencies=[Depends(require_chat_key)], response_model=None)
-async def chat_completions(body: ChatCompletionIn, request: Request) -> StreamingResponse | JSONResponse:
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatCompletionIn, request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
+) -> StreamingResponse | JSONResponse:
     services = services_of(request.app)
     settings = services.settings
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)
     chat_request = to_chat_request(
-        body, model, conversation_hint=request.headers.get("x-conversation-id"), request_id=request_id
+        body,
+        model,
+        conversation_hint=request.headers.get("x-conversation-id"),
+        request_id=request_id,
+        caller_scope=caller.key_id,
     )
     answer = await services.chat.open(chat_request)
     headers = {"x-request-id": request_id}

@@ -31,6 +31,6 @@ async def health(request: Request) -> dict[str, Any]:
         body["pool"] = {
             "tokens": len(records),
             "enabled": sum(1 for r in records if r.status == "enabled"),
-            "usable_now": len(services.token_pool.candidates()),
+            "usable_now": services.token_pool.usable_count(),
         }
     return body
