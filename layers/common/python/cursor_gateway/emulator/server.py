@@ -44,6 +44,8 @@ class RunRecord:
     headers: dict[str, str]
     codec: str = "proto"
     run_request: pb.AgentRunRequest | None = None
+    # The first request message of the other profiles (RunInference / StreamUnifiedChatWithTools).
+    request: Any = None
     client_messages: list[pb.AgentClientMessage] = field(default_factory=list)
     heartbeats: int = 0
     violations: list[str] = field(default_factory=list)
@@ -99,6 +101,14 @@ class FakeCursor:
         path = stream.path.split("?", 1)[0]
         if path == "/agent.v1.AgentService/Run":
             await self._run(stream)
+        elif path == "/aiserver.v1.InferenceService/RunInference":
+            from cursor_gateway.emulator.inference import serve_run_inference
+
+            await serve_run_inference(self, stream)
+        elif path == "/aiserver.v1.ChatService/StreamUnifiedChatWithTools":
+            from cursor_gateway.emulator.legacy import serve_legacy_chat
+
+            await serve_legacy_chat(self, stream)
         elif path in (
             "/aiserver.v1.AiService/AvailableModels",
             "/agent.v1.AgentService/GetUsableModels",

@@ -32,30 +32,37 @@ RUN_PATH = "/agent.v1.AgentService/Run"
 
 class AgentProfile:
     name = "agent"
+    default_client_type = "cli"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.codec = settings.cursor_agent_codec
 
-    def _headers(self, request: ChatRequest, credential: UpstreamCredential) -> list[tuple[str, str]]:
-        identity = ClientIdentity.from_settings(self.settings)
+    def _headers(
+        self, request: ChatRequest, credential: UpstreamCredential, identity: ClientIdentity
+    ) -> list[tuple[str, str]]:
         return stream_headers(
             identity,
             bearer=credential.bearer,
             content_type=msgs.CONTENT_TYPES[self.codec],
             conversation_id=request.conversation_id,
             request_id=request.request_id or None,
+            machine=credential.machine,
+            timezone=credential.timezone,
             # Only MCP tool calls are allowed: Cursor's built-in shell/edit/read tools stay off.
             extra={"x-cursor-agent-allowed-tools": "mcp_tool_call"},
         )
 
-    async def stream(self, request: ChatRequest, credential: UpstreamCredential) -> AsyncIterator[ChatEvent]:
+    async def stream(
+        self, request: ChatRequest, credential: UpstreamCredential, identity: ClientIdentity | None = None
+    ) -> AsyncIterator[ChatEvent]:
         settings = self.settings
-        timezone = credential.timezone or settings.cursor_timezone
+        identity = identity or ClientIdentity.from_settings(settings)
+        timezone = credential.timezone or identity.timezone
         plan = msgs.build_run(request, timezone=timezone)
         call = BidiCall(
             settings.cursor_api_url + RUN_PATH,
-            self._headers(request, credential),
+            self._headers(request, credential, identity),
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,
         )
