@@ -40,6 +40,8 @@ def decode_timestamp_part(text: str) -> int | None:
     return int.from_bytes(bytes(out[2:6]), "big")
 
 
-def checksum_header(machine_id: str, mac_machine_id: str = "", *, now: float, alphabet: str = "urlsafe") -> str:
+def checksum_header(
+    machine_id: str, mac_machine_id: str = "", *, now: float, alphabet: str = "urlsafe"
+) -> str:
     suffix = f"{machine_id}/{mac_machine_id}" if mac_machine_id else machine_id
     return timestamp_part(now, alphabet=alphabet) + suffix

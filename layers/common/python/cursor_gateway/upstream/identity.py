@@ -101,7 +101,8 @@ def stream_headers(
         # The SDK sends a stable session id per conversation; it also drives prompt-cache hits.
         headers.append(("x-session-id", conversation_id))
     if identity.client_type == "ide":
-        headers.extend(_ide_headers(identity, machine or MachineIds(), now if now is not None else time.time()))
+        moment = now if now is not None else time.time()
+        headers.extend(_ide_headers(identity, machine or MachineIds(), moment))
     headers.extend((extra or {}).items())
     return headers
 
