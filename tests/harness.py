@@ -19,6 +19,7 @@ from cursor_gateway.emulator.server import FakeCursor
 from cursor_gateway.emulator.tokens import fake_jwt
 from cursor_gateway.services.container import Services, build_services
 from cursor_gateway.settings import Settings
+from cursor_gateway.storage.config import InMemoryConfigStore
 from cursor_gateway.storage.tokens import InMemoryTokenStore
 
 T = TypeVar("T")
@@ -81,8 +82,9 @@ def gateway_settings(fake: FakeCursor, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def make_services(settings: Settings, records: list[TokenRecord]) -> Services:
-    return build_services(settings, token_store=InMemoryTokenStore(records))
+def make_services(settings: Settings, records: list[TokenRecord], **kwargs: Any) -> Services:
+    kwargs.setdefault("config_store", InMemoryConfigStore())
+    return build_services(settings, token_store=InMemoryTokenStore(records), **kwargs)
 
 
 @contextlib.contextmanager

@@ -36,6 +36,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "`http://` means HTTP/2 with prior knowledge (emulator, tests).",
     ),
     SettingSpec("CURSOR_WEB_URL", "https://cursor.com", "Base URL of cursor.com (dashboard JSON APIs)."),
+    SettingSpec(
+        "CURSOR_PROTOCOL",
+        "agent",
+        "Chat RPC: agent (AgentService/Run), inference (RunInference) or legacy "
+        "(StreamUnifiedChatWithTools). The stored config's cursor_protocol overrides it at run time.",
+    ),
     SettingSpec("CURSOR_CLIENT_TYPE", "cli", "x-cursor-client-type sent upstream (cli | sdk | ide)."),
     SettingSpec(
         "CURSOR_CLIENT_VERSION",
@@ -53,6 +59,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "CURSOR_IDLE_TIMEOUT", "120", "Seconds of upstream silence after which a stream is abandoned."
     ),
     SettingSpec("CURSOR_CONNECT_TIMEOUT", "10", "Seconds to establish the upstream connection."),
+    SettingSpec(
+        "SESSION_REFRESH_MARGIN",
+        "86400",
+        "Refresh a session JWT via /oauth/token when it expires sooner than this.",
+    ),
     SettingSpec("MAX_TOKEN_ATTEMPTS", "3", "Distinct tokens a chat request may try before the first event."),
     SettingSpec("RATE_LIMIT_COOLDOWN", "60", "Seconds a rate-limited token rests before it is tried again."),
     SettingSpec("POOL_CACHE_SECONDS", "2", "How long one process reuses its listing of the token pool."),
@@ -71,6 +82,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Where thinking goes in OpenAI responses: reasoning_content or think_tags.",
     ),
     SettingSpec("THINKING_TAG", "think", "Tag name used when THINKING_OUTPUT=think_tags."),
+    SettingSpec(
+        "CONFIG_TABLE", "cursor-gateway-config", "DynamoDB table of the runtime config and its versions."
+    ),
+    SettingSpec(
+        "CONFIG_CACHE_SECONDS", "5", "How long one process reuses the stored config before re-reading it."
+    ),
     SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
     SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),
     SettingSpec("LOG_LEVEL", "INFO", "Python log level."),
@@ -91,6 +108,7 @@ class Settings:
     shared_token: str = ""
     cursor_api_url: str = "https://api2.cursor.sh"
     cursor_web_url: str = "https://cursor.com"
+    cursor_protocol: str = "agent"
     cursor_client_type: str = "cli"
     cursor_client_version: str = "cli-2026.09.18-9a7762b"
     cursor_ghost_mode: bool = True
@@ -100,6 +118,7 @@ class Settings:
     cursor_first_event_timeout: float = 60.0
     cursor_idle_timeout: float = 120.0
     cursor_connect_timeout: float = 10.0
+    session_refresh_margin: float = 86400.0
     max_token_attempts: int = 3
     rate_limit_cooldown: float = 60.0
     pool_cache_seconds: float = 2.0
@@ -108,6 +127,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     thinking_output: str = "reasoning_content"
     thinking_tag: str = "think"
+    config_table: str = "cursor-gateway-config"
+    config_cache_seconds: float = 5.0
     tokens_table: str = "cursor-gateway-tokens"
     data_dir: str = "./data"
     log_level: str = "INFO"
@@ -135,6 +156,8 @@ class Settings:
         return updated
 
     def validate(self) -> None:
+        if self.cursor_protocol not in ("agent", "inference", "legacy"):
+            raise ValueError("CURSOR_PROTOCOL must be agent, inference or legacy")
         if self.cursor_agent_codec not in ("proto", "json"):
             raise ValueError("CURSOR_AGENT_CODEC must be proto or json")
         if self.thinking_output not in ("reasoning_content", "think_tags"):

@@ -20,9 +20,9 @@ from google.protobuf.message import DecodeError
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.envelope import EnvelopeDecoder, ProtocolViolation, encode_envelope
-from cursor_gateway.emulator.behaviour import Behaviour
+from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
 from cursor_gateway.emulator.h2server import H2Server, H2Stream
-from cursor_gateway.emulator.tokens import fake_jwt
+from cursor_gateway.emulator.tokens import fake_jwt, jwt_expired
 from cursor_gateway.upstream import agent_messages as msgs
 
 log = logging.getLogger("cursor_gateway.emulator")
@@ -77,6 +77,8 @@ class FakeCursor:
         self.runs: list[RunRecord] = []
         self.unary_calls: list[tuple[str, dict[str, str]]] = []
         self.bad_api_keys: set[str] = set()
+        self.refresh_calls: list[str] = []  # the refresh_token of every /oauth/token call
+        self.revoked_sessions: set[str] = set()  # refresh tokens answered with shouldLogout
         self.server = H2Server(self.handle)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -117,6 +119,8 @@ class FakeCursor:
             await self._catalog(stream, path)
         elif path == "/auth/exchange_user_api_key":
             await self._exchange(stream)
+        elif path == "/oauth/token":
+            await self._refresh(stream)
         elif path == "/_emulator/behaviour":
             await self._control(stream)
         elif self.default.mode == "raw":
@@ -147,6 +151,11 @@ class FakeCursor:
             await _json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
             return
         await stream.respond(200, [("content-type", content_type)])
+        if jwt_expired(record.bearer):
+            # Like Cursor: an expired session JWT is refused in the end-stream, with HTTP 200.
+            await stream.read_all()
+            await self._end(stream, {"error": FAILURES["unauthenticated"]})
+            return
         inbox: asyncio.Queue[pb.AgentClientMessage | None] = asyncio.Queue()
         reader = asyncio.create_task(self._read_client(stream, record, inbox))
         try:
@@ -410,6 +419,23 @@ class FakeCursor:
             user_id="user_01APIKEYUSER00000000000000", token_type="api_key_token", exp=time.time() + 3600
         )
         await _json(stream, 200, {"accessToken": token, "refreshToken": token})
+
+    async def _refresh(self, stream: H2Stream) -> None:
+        body = await stream.read_all()
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = {}
+        refresh_token = str(request.get("refresh_token", ""))
+        if request.get("grant_type") != "refresh_token" or not refresh_token or not request.get("client_id"):
+            await _json(stream, 400, {"error": "invalid_request"})
+            return
+        self.refresh_calls.append(refresh_token)
+        if refresh_token in self.revoked_sessions:
+            await _json(stream, 200, {"access_token": "", "id_token": "", "shouldLogout": True})
+            return
+        token = fake_jwt(exp=time.time() + 60 * 86400)
+        await _json(stream, 200, {"access_token": token, "id_token": token, "shouldLogout": False})
 
     async def _control(self, stream: H2Stream) -> None:
         body = await stream.read_all()

@@ -38,3 +38,16 @@ def fake_jwt(
     )
     signature = hashlib.sha256(signing_input.encode()).digest()
     return f"{signing_input}.{_b64url(signature)}"
+
+
+def jwt_expired(token: str, now: float | None = None) -> bool:
+    """True for a JWT-shaped token whose `exp` has passed (anything else is not judged here)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        exp = float(payload["exp"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    return exp <= (time.time() if now is None else now)

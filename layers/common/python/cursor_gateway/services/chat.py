@@ -9,7 +9,7 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,10 +19,11 @@ from cursor_gateway.errors import (
     NoAvailableTokens,
     UpstreamAuthError,
     UpstreamError,
+    UpstreamProtocolError,
     UpstreamRateLimited,
 )
 from cursor_gateway.settings import Settings
-from cursor_gateway.upstream.agent import AgentProfile
+from cursor_gateway.upstream.identity import ClientIdentity, MachineIds
 from cursor_gateway.upstream.profile import ChatProfile, UpstreamCredential
 
 log = logging.getLogger("cursor_gateway.chat")
@@ -98,10 +99,13 @@ def estimate_usage(request: ChatRequest, output: str) -> Usage:
 
 
 class ChatService:
-    def __init__(self, settings: Settings, pool: Any, profile: ChatProfile) -> None:
+    def __init__(
+        self, settings: Settings, pool: Any, profiles: Mapping[str, ChatProfile], config: Any
+    ) -> None:
         self.settings = settings
         self.pool = pool
-        self.profile = profile
+        self.profiles = dict(profiles)
+        self.config = config
 
     async def report(self, alias: str, exc: GatewayError | None) -> None:
         try:
@@ -112,37 +116,76 @@ class ChatService:
         except Exception:  # bookkeeping must never break an answer
             log.exception("could not record the outcome for token %s", alias)
 
+    def _profile(self) -> tuple[ChatProfile, ClientIdentity]:
+        """The protocol profile and identity for this request, from the runtime config (no redeploy)."""
+        runtime = self.config.current()
+        profile = self.profiles.get(runtime.cursor_protocol)
+        if profile is None:
+            raise UpstreamProtocolError(f"Protocol profile '{runtime.cursor_protocol}' is not available")
+        return profile, self.config.identity_for(profile.name, runtime)
+
     async def open(self, request: ChatRequest) -> ChatStream:
         candidates = list(self.pool.candidates())
         if not candidates:
             raise self._nothing_usable()
+        profile, identity = self._profile()
         last: UpstreamError | None = None
         for record in candidates[: self.settings.max_token_attempts]:
-            rest: AsyncIterator[ChatEvent] | None = None
             try:
-                bearer = await self.pool.bearer_for(record)
-                credential = UpstreamCredential(
-                    bearer=bearer, alias=record.alias, proxy=record.proxy, timezone=record.timezone
-                )
-                rest = self.profile.stream(for_token(request, record.alias), credential)
-                first = await anext(rest)
-            except StopAsyncIteration:
-                last = UpstreamError("Cursor ended the stream without an answer")
-                continue
+                return await self._open_on(record, profile, identity, request)
             except UpstreamError as exc:
-                await self.report(record.alias, exc)
-                if rest is not None:
-                    with contextlib.suppress(Exception):
-                        await rest.aclose()  # type: ignore[attr-defined]
                 log.info(
                     "token %s failed before the first event: %s (%s)", record.alias, exc.code, exc.message
                 )
                 if not exc.retryable:
                     raise
                 last = exc
-                continue
-            return ChatStream(first, rest, self, request, record.alias)
         raise self._exhausted(last)
+
+    async def _open_on(
+        self, record: Any, profile: ChatProfile, identity: ClientIdentity, request: ChatRequest
+    ) -> ChatStream:
+        """One token: open the stream and wait for its first event. An auth failure gets one refresh of
+        the credential (session refresh or key re-exchange) before the token is given up."""
+        bearer = await self.pool.bearer_for(record)
+        refreshed = False
+        while True:
+            rest = profile.stream(
+                for_token(request, record.alias), self._credential(record, bearer), identity
+            )
+            try:
+                first = await anext(rest)
+            except StopAsyncIteration:
+                raise UpstreamError("Cursor ended the stream without an answer") from None
+            except UpstreamError as exc:
+                with contextlib.suppress(Exception):
+                    await rest.aclose()  # type: ignore[attr-defined]
+                if isinstance(exc, UpstreamAuthError) and not refreshed:
+                    refreshed = True
+                    try:
+                        new_bearer = await self.pool.refresh_after_auth_failure(record, bearer)
+                    except UpstreamError as refresh_error:
+                        log.info("refresh of token %s failed: %s", record.alias, refresh_error.message)
+                        new_bearer = None
+                    if new_bearer:
+                        bearer = new_bearer
+                        continue
+                await self.report(record.alias, exc)
+                raise
+            return ChatStream(first, rest, self, request, record.alias)
+
+    @staticmethod
+    def _credential(record: Any, bearer: str) -> UpstreamCredential:
+        machine = MachineIds(
+            machine_id=record.checksum_first,
+            mac_machine_id=record.checksum_second,
+            client_key=record.client_key,
+            session_id=record.session_id,
+            config_version=record.config_version,
+        )
+        return UpstreamCredential(
+            bearer=bearer, alias=record.alias, proxy=record.proxy, timezone=record.timezone, machine=machine
+        )
 
     def _nothing_usable(self) -> GatewayError:
         until = self.pool.earliest_cooldown_end()
@@ -165,5 +208,24 @@ class ChatService:
         return last or NoAvailableTokens("No Cursor token could answer")
 
 
-def build_chat_service(settings: Settings, pool: Any) -> ChatService:
-    return ChatService(settings, pool, AgentProfile(settings))
+def build_profiles(settings: Settings) -> dict[str, ChatProfile]:
+    from cursor_gateway.upstream.agent import AgentProfile
+
+    profiles: dict[str, ChatProfile] = {"agent": AgentProfile(settings)}
+    try:  # the inference and legacy profiles land separately; each is optional until it exists
+        from cursor_gateway.upstream.inference import InferenceProfile
+
+        profiles["inference"] = InferenceProfile(settings)
+    except ImportError:
+        pass
+    try:
+        from cursor_gateway.upstream.legacy import LegacyProfile
+
+        profiles["legacy"] = LegacyProfile(settings)
+    except ImportError:
+        pass
+    return profiles
+
+
+def build_chat_service(settings: Settings, pool: Any, config: Any) -> ChatService:
+    return ChatService(settings, pool, build_profiles(settings), config)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from cursor_gateway.services.token_pool import Exchanger, TokenPool
+from cursor_gateway.services.catalog import ModelCatalog, build_catalog
+from cursor_gateway.services.chat import ChatService, build_chat_service
+from cursor_gateway.services.config import ConfigService
+from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
 from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
+from cursor_gateway.storage.config import ConfigStore, DynamoConfigStore
 from cursor_gateway.storage.tokens import DynamoTokenStore, TokenStore
 
 # Uptime counts from when this process loaded the app, not from its first request (services are lazy).
@@ -26,42 +29,42 @@ class Services:
     token_store: TokenStore
     token_pool: TokenPool
     tokens: TokenAdminService
+    config: ConfigService
+    chat: ChatService
+    catalog: ModelCatalog
     started_at: float = _PROCESS_STARTED
-    chat: Any = None
-    catalog: Any = None
 
 
 def build_services(
     settings: Settings,
     *,
     token_store: TokenStore | None = None,
+    config_store: ConfigStore | None = None,
     exchanger: Exchanger | None = None,
+    refresher: Refresher | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Services:
+    """Every collaborator, wired; none of them does I/O until first used."""
     store = token_store if token_store is not None else DynamoTokenStore(settings.tokens_table, clock=clock)
     if exchanger is None:
         from cursor_gateway.upstream.key_exchange import KeyExchanger
 
         exchanger = KeyExchanger(settings)
-    pool = TokenPool(store, settings, exchanger, clock=clock)
-    services = Services(
+    if refresher is None:
+        from cursor_gateway.upstream.session_refresh import SessionRefresher
+
+        refresher = SessionRefresher(settings)
+    pool = TokenPool(store, settings, exchanger, clock=clock, refresher=refresher)
+    config = ConfigService(
+        config_store if config_store is not None else DynamoConfigStore(settings.config_table), settings
+    )
+    return Services(
         settings=settings,
         token_store=store,
         token_pool=pool,
         tokens=TokenAdminService(store, clock=clock),
+        config=config,
+        chat=build_chat_service(settings, pool, config),
+        catalog=build_catalog(settings, pool),
         started_at=_PROCESS_STARTED if clock is time.time else clock(),
     )
-    # The chat path is being written in parallel; these ImportError guards go away with it.
-    try:
-        from cursor_gateway.services.chat import build_chat_service
-    except ImportError:
-        pass
-    else:
-        services.chat = build_chat_service(settings, pool)
-    try:
-        from cursor_gateway.services.catalog import build_catalog
-    except ImportError:
-        pass
-    else:
-        services.catalog = build_catalog(settings, pool)
-    return services

@@ -12,6 +12,7 @@ disables it; exponential backoff and half-open probing come later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -37,6 +38,10 @@ class Exchanger(Protocol):
     async def exchange(self, api_key: str) -> tuple[str, float]: ...
 
 
+class Refresher(Protocol):
+    async def refresh(self, refresh_token: str) -> tuple[str, float]: ...
+
+
 class TokenPool:
     def __init__(
         self,
@@ -44,10 +49,12 @@ class TokenPool:
         settings: Settings,
         exchanger: Exchanger,
         clock: Callable[[], float] = time.time,
+        refresher: Refresher | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.exchanger = exchanger
+        self.refresher = refresher
         self.clock = clock
         self._turn = itertools.count()
         # Exchanged JWTs seen by this process, so a warm instance skips the store read.
@@ -77,8 +84,10 @@ class TokenPool:
     def available(self, record: TokenRecord, now: float) -> bool:
         if not record.usable or record.health.cooldown_until > now:
             return False
-        # A session JWT past its `exp` cannot authenticate; api keys never expire by themselves.
-        return not (record.kind == "session" and record.expires_at and record.expires_at <= now)
+        # A session JWT past its `exp` cannot authenticate unless a refresh token can renew it;
+        # api keys never expire by themselves.
+        expired = record.kind == "session" and record.expires_at and record.expires_at <= now
+        return not expired or bool(record.refresh_token and self.refresher is not None)
 
     def candidates(self) -> list[TokenRecord]:
         """Tokens that may serve now, in this call's round-robin order."""
@@ -112,6 +121,8 @@ class TokenPool:
         """What to send as `Authorization: Bearer`: the session JWT, or a fresh-enough exchanged JWT for an
         API key. Exchange failures propagate (errors.py classes); the caller reports them."""
         if record.kind == "session":
+            if self._needs_refresh(record):
+                return await self._refresh_session(record, record.primary_token)
             return record.primary_token
         cached = self._fresh(record.alias, record.access_token, record.access_expires_at)
         if cached:
@@ -130,6 +141,45 @@ class TokenPool:
                 self.invalidate()
             except NotFound:
                 log.info("token %s was deleted while its key was exchanged", record.alias)
+            return token
+
+    def _needs_refresh(self, record: TokenRecord) -> bool:
+        """Refresh shortly before expiry (never on every request): the IDE refreshes with weeks to
+        spare; SESSION_REFRESH_MARGIN sets how early we do."""
+        if self.refresher is None or not record.expires_at:
+            return False
+        return record.expires_at - self.clock() < self.settings.session_refresh_margin
+
+    async def refresh_after_auth_failure(self, record: TokenRecord, used_bearer: str) -> str | None:
+        """Once per failure, before a token is given up: a session token is refreshed (or, if another
+        instance already refreshed it, its stored JWT is used); an api key is exchanged again.
+        None means there is nothing to try; refresh errors propagate."""
+        if record.kind == "api_key":
+            self._access.pop(record.alias, None)
+            token, expires_at = await self.exchanger.exchange(record.primary_token)
+            self._access[record.alias] = (token, expires_at)
+            with contextlib.suppress(NotFound):
+                self.store.cache_access_token(record.alias, token, expires_at)
+            self.invalidate()
+            return token
+        if self.refresher is None:
+            return None
+        return await self._refresh_session(record, used_bearer)
+
+    async def _refresh_session(self, record: TokenRecord, used_bearer: str) -> str:
+        lock = self._exchange_locks.setdefault(record.alias, asyncio.Lock())
+        async with lock:
+            stored = self.store.get(record.alias)
+            if stored is None:
+                raise NotFound(f"Token '{record.alias}' was deleted")
+            # Another task or instance may have refreshed while we waited: its JWT is in the store.
+            if stored.primary_token != used_bearer and not self._needs_refresh(stored):
+                self.invalidate()
+                return stored.primary_token
+            assert self.refresher is not None
+            token, expires_at = await self.refresher.refresh(stored.refresh_token or stored.primary_token)
+            self.store.store_refreshed_session(record.alias, token, expires_at)
+            self.invalidate()
             return token
 
     def _fresh(self, alias: str, token: str, expires_at: float) -> str:

@@ -64,6 +64,10 @@ class TokenStore(Protocol):
 
     def cache_access_token(self, alias: str, token: str, expires_at: float) -> TokenRecord: ...
 
+    def store_refreshed_session(self, alias: str, token: str, expires_at: float) -> TokenRecord:
+        """Replace a session token by its refreshed JWT (shared by every instance from then on)."""
+        ...
+
     def delete(self, alias: str) -> bool: ...
 
 
@@ -114,6 +118,19 @@ class InMemoryTokenStore:
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(f"Token '{alias}' changed concurrently; read it again")
             stored = replace(current, health=health, version=current.version + 1, updated_at=self._clock())
+            self._items[alias] = stored
+            return stored
+
+    def store_refreshed_session(self, alias: str, token: str, expires_at: float) -> TokenRecord:
+        with self._lock:
+            current = self._current(alias)
+            stored = replace(
+                current,
+                primary_token=token,
+                expires_at=expires_at,
+                version=current.version + 1,
+                updated_at=self._clock(),
+            )
             self._items[alias] = stored
             return stored
 
@@ -278,6 +295,10 @@ class DynamoTokenStore:
 
     def cache_access_token(self, alias: str, token: str, expires_at: float) -> TokenRecord:
         changes = {"access_token": _attr(token), "access_expires_at": _number(float(expires_at))}
+        return self._update(alias, changes, None)
+
+    def store_refreshed_session(self, alias: str, token: str, expires_at: float) -> TokenRecord:
+        changes = {"primary_token": _attr(token), "expires_at": _number(float(expires_at))}
         return self._update(alias, changes, None)
 
     def delete(self, alias: str) -> bool:

@@ -61,7 +61,7 @@ class AgentProfile:
         timezone = credential.timezone or identity.timezone
         plan = msgs.build_run(request, timezone=timezone)
         call = BidiCall(
-            settings.cursor_api_url + RUN_PATH,
+            (identity.base_url or settings.cursor_api_url) + RUN_PATH,
             self._headers(request, credential, identity),
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-
 import httpx
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2
@@ -15,30 +12,11 @@ from cursor_gateway.domain.models import ModelInfo
 from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream.classify import classify_connect_error
+from cursor_gateway.upstream.http import json_client
 from cursor_gateway.upstream.identity import ClientIdentity
 
 AVAILABLE_PATH = "/aiserver.v1.AiService/AvailableModels"
 USABLE_PATH = "/agent.v1.AgentService/GetUsableModels"
-
-# httpx pools belong to the event loop that made them: one client per (loop, proxy, scheme). A process
-# normally has one loop (uvicorn, Lambda), so this is one client per proxy and scheme.
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, bool], httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def json_client(base_url: str, proxy: str = "") -> httpx.AsyncClient:
-    """`http://` URLs use HTTP/2 with prior knowledge (the emulator speaks only h2c); `https://` URLs
-    negotiate it."""
-    cleartext = base_url.startswith("http://")
-    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-    client = per_loop.get((proxy, cleartext))
-    if client is None:
-        client = httpx.AsyncClient(
-            http1=not cleartext, http2=True, proxy=proxy or None, timeout=httpx.Timeout(15.0, connect=10.0)
-        )
-        per_loop[(proxy, cleartext)] = client
-    return client
 
 
 async def unary(settings: Settings, path: str, request: bytes, bearer: str, proxy: str = "") -> bytes:
@@ -52,7 +30,7 @@ async def unary(settings: Settings, path: str, request: bytes, bearer: str, prox
         "x-ghost-mode": "true" if identity.ghost_mode else "false",
     }
     try:
-        response = await json_client(settings.cursor_api_url, proxy).post(
+        response = await json_client(settings.cursor_api_url, proxy=proxy).post(
             settings.cursor_api_url + path, content=request, headers=headers
         )
     except httpx.HTTPError as exc:

@@ -31,6 +31,8 @@ class ClientIdentity:
     timezone: str = "UTC"
     checksum_alphabet: str = "urlsafe"
     user_agent: str = "connect-es/1.6.1"
+    # Host override for this identity's RPCs (e.g. an agent.api5 host); empty means CURSOR_API_URL.
+    base_url: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClientIdentity:

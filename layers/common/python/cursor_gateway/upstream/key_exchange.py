@@ -4,16 +4,12 @@ api2 does not take a `crsr_` key as a bearer; `POST /auth/exchange_user_api_key`
 bearer and an empty JSON object answers `{accessToken, refreshToken}`. The refresh token has the same
 expiry, so "refreshing" means exchanging again; the pool caches the JWT until 5 minutes before `exp`.
 
-One httpx client per (event loop, base URL): pooled connections belong to the loop that opened them, so
-a warm Lambda or uvicorn process reuses one client, and tests with a loop each never share a dead pool.
+The httpx client is the process-wide one of `upstream.http`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
-import weakref
 
 import httpx
 
@@ -27,34 +23,11 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
 )
 from cursor_gateway.settings import Settings
+from cursor_gateway.upstream.http import json_client
 
 log = logging.getLogger("cursor_gateway.upstream.key_exchange")
 
 EXCHANGE_PATH = "/auth/exchange_user_api_key"
-
-_lock = threading.Lock()
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _shared_client(base_url: str, connect_timeout: float) -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    with _lock:
-        per_loop = _clients.setdefault(loop, {})
-        client = per_loop.get(base_url)
-        if client is None or client.is_closed:
-            client = httpx.AsyncClient(
-                # https: HTTP/2 when ALPN offers it. http:// (the emulator, tests) follows the meaning of
-                # CURSOR_API_URL: HTTP/2 with prior knowledge, which httpx uses when HTTP/1.1 is off.
-                http2=True,
-                http1=base_url.startswith("https://"),
-                timeout=httpx.Timeout(20.0, connect=connect_timeout),
-                follow_redirects=False,
-                trust_env=True,
-            )
-            per_loop[base_url] = client
-        return client
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -74,7 +47,7 @@ class KeyExchanger:
 
     async def exchange(self, api_key: str) -> tuple[str, float]:
         """The access JWT for `api_key` and its expiry (the JWT's `exp`, unix seconds)."""
-        client = self._client or _shared_client(self._base, self._connect_timeout)
+        client = self._client or json_client(self._base, connect_timeout=self._connect_timeout)
         masked = mask_secret(api_key)
         try:
             response = await client.post(

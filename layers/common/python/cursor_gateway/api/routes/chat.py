@@ -30,6 +30,7 @@ async def chat_completions(
 ) -> StreamingResponse | JSONResponse:
     services = services_of(request.app)
     settings = services.settings
+    thinking_output = services.config.current().thinking_output
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)
@@ -52,14 +53,14 @@ async def chat_completions(
             completion(
                 transcript,
                 model=body.model,
-                thinking_output=settings.thinking_output,
+                thinking_output=thinking_output,
                 thinking_tag=settings.thinking_tag,
             ),
             headers=headers,
         )
     writer = ChunkWriter(
         model=body.model,
-        thinking_output=settings.thinking_output,
+        thinking_output=thinking_output,
         thinking_tag=settings.thinking_tag,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
