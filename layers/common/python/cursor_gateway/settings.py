@@ -91,6 +91,64 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
     SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),
     SettingSpec("LOG_LEVEL", "INFO", "Python log level."),
+    # --- analytics (issue 7): scheduled pulls of Cursor's Admin API AI code tracking data ---
+    SettingSpec("CURSOR_ADMIN_API_URL", "https://api.cursor.com", "Base URL of Cursor's Admin API."),
+    SettingSpec(
+        "CURSOR_ADMIN_API_KEY",
+        "",
+        "Cursor Admin API key (a team admin's, Enterprise plan) for the analytics pulls.",
+    ),
+    SettingSpec(
+        "CURSOR_ADMIN_API_KEY_PARAM",
+        "",
+        "In AWS: the SSM parameter (SecureString) or Secrets Manager ARN holding CURSOR_ADMIN_API_KEY.",
+    ),
+    SettingSpec(
+        "CURSOR_ADMIN_API_RPM",
+        "5",
+        "Requests per minute per Admin API endpoint, shared by every process (Cursor allows 5).",
+    ),
+    SettingSpec("ANALYTICS_DATASETS", "commits,changes", "Datasets a pull reads when none are named."),
+    SettingSpec(
+        "ANALYTICS_BACKFILL_START",
+        "90d",
+        "Where the first pull starts: a date (YYYY-MM-DD) or relative days (90d).",
+    ),
+    SettingSpec(
+        "ANALYTICS_SCHEDULE_RATE",
+        "rate(1 hour)",
+        "How often `make run` pulls when CURSOR_ADMIN_API_KEY is set (`off` disables); in AWS the "
+        "template parameter AnalyticsScheduleRate.",
+    ),
+    SettingSpec("ANALYTICS_WINDOW_DAYS", "30", "Days per request window (1-30)."),
+    SettingSpec(
+        "ANALYTICS_OVERLAP_HOURS", "6", "Each pull re-reads this much before its checkpoint (late rows)."
+    ),
+    SettingSpec("ANALYTICS_PAGE_SIZE", "1000", "Rows per Admin API page (1-1000)."),
+    SettingSpec(
+        "ANALYTICS_EXPORT_URL_SECONDS", "3600", "Lifetime of the presigned URL POST /analytics/export returns."
+    ),
+    SettingSpec(
+        "ANALYTICS_COMMITS_TABLE", "cursor-gateway-analytics-commits", "DynamoDB table of AI commit metrics."
+    ),
+    SettingSpec(
+        "ANALYTICS_CHANGES_TABLE", "cursor-gateway-analytics-changes", "DynamoDB table of AI code changes."
+    ),
+    SettingSpec(
+        "ANALYTICS_STATE_TABLE",
+        "cursor-gateway-analytics-state",
+        "DynamoDB table of pull checkpoints, runs and the shared rate limiter.",
+    ),
+    SettingSpec(
+        "ANALYTICS_BUCKET",
+        "cursor-gateway-analyticsbucket",
+        "S3 bucket of raw rows (analytics/) and CSV exports (exports/).",
+    ),
+    SettingSpec(
+        "ANALYTICS_FUNCTION_NAME",
+        "",
+        "Set in AWS: POST /analytics/pull invokes this function asynchronously; empty: a background thread.",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -132,6 +190,23 @@ class Settings:
     tokens_table: str = "cursor-gateway-tokens"
     data_dir: str = "./data"
     log_level: str = "INFO"
+    # --- analytics (issue 7) ---
+    cursor_admin_api_url: str = "https://api.cursor.com"
+    cursor_admin_api_key: str = ""
+    cursor_admin_api_key_param: str = ""
+    cursor_admin_api_rpm: int = 5
+    analytics_datasets: str = "commits,changes"
+    analytics_backfill_start: str = "90d"
+    analytics_schedule_rate: str = "rate(1 hour)"
+    analytics_window_days: int = 30
+    analytics_overlap_hours: float = 6.0
+    analytics_page_size: int = 1000
+    analytics_export_url_seconds: int = 3600
+    analytics_commits_table: str = "cursor-gateway-analytics-commits"
+    analytics_changes_table: str = "cursor-gateway-analytics-changes"
+    analytics_state_table: str = "cursor-gateway-analytics-state"
+    analytics_bucket: str = "cursor-gateway-analyticsbucket"
+    analytics_function_name: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -164,6 +239,22 @@ class Settings:
             raise ValueError("THINKING_OUTPUT must be reasoning_content or think_tags")
         if self.max_token_attempts < 1:
             raise ValueError("MAX_TOKEN_ATTEMPTS must be >= 1")
+        self._validate_analytics()
+
+    def _validate_analytics(self) -> None:
+        if self.cursor_admin_api_rpm < 1:
+            raise ValueError("CURSOR_ADMIN_API_RPM must be >= 1")
+        if not 1 <= self.analytics_window_days <= 30:
+            raise ValueError("ANALYTICS_WINDOW_DAYS must be 1..30")
+        if not 1 <= self.analytics_page_size <= 1000:
+            raise ValueError("ANALYTICS_PAGE_SIZE must be 1..1000")
+        unknown = set(self.analytics_dataset_names) - {"commits", "changes"}
+        if unknown or not self.analytics_dataset_names:
+            raise ValueError("ANALYTICS_DATASETS must name commits and/or changes")
+
+    @property
+    def analytics_dataset_names(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.analytics_datasets.split(",") if n.strip())
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:
