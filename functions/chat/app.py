@@ -1,0 +1,10 @@
+"""ChatFunction's ASGI app: the chat routes, served by uvicorn (`run.sh`) under Lambda Web Adapter so that
+answers stream. Mangum cannot stream, so there is no `handler` here: LWA is the Lambda handler."""
+
+from __future__ import annotations
+
+from cursor_gateway.api.app import create_app
+from cursor_gateway.api.routes import chat
+
+# `/v1/messages` (Anthropic) joins this app with its router; template.yaml then gets its Api event.
+app = create_app(chat.router)

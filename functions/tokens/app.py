@@ -1,0 +1,10 @@
+"""TokensFunction: the account-pool admin API (`/tokens/*`), buffered behind API Gateway."""
+
+from __future__ import annotations
+
+from mangum import Mangum
+
+from cursor_gateway.api.app import create_app
+from cursor_gateway.api.routes import tokens
+
+handler = Mangum(create_app(tokens.router), lifespan="off")
