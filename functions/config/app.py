@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from mangum import Mangum
-
 from cursor_gateway.api.app import create_app
 from cursor_gateway.api.routes import config
+from mangum import Mangum
 
 handler = Mangum(create_app(config.router), lifespan="off")

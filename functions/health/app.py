@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from mangum import Mangum
-
 from cursor_gateway.api.app import create_app
 from cursor_gateway.api.routes import health
+from mangum import Mangum
 
 # Built at import (no I/O: settings are read from the environment, collaborators on first use), so a
 # warm container reuses the app; lifespan "off" because Mangum would run it on every invocation.
