@@ -159,6 +159,8 @@ def test_failover_to_a_healthy_token(fake: FakeCursor) -> None:
     records = [session_record("a1"), session_record("a2"), session_record("a3")]
     services = make_services(settings, records)
     fake.by_token[records[0].primary_token] = Behaviour.failing("unauthenticated")
+    # Its one refresh attempt (the access JWT doubles as refresh token) is refused too: a dead account.
+    fake.revoked_sessions.add(records[0].primary_token)
     fake.by_token[records[1].primary_token] = Behaviour.failing("rate_limited")
     with running_gateway(settings, services) as url:
         for _ in range(3):  # whatever the round-robin start, every request lands on a3

@@ -30,11 +30,23 @@ def main(argv: list[str] | None = None) -> int:
     emulate.add_argument("--port", type=int, default=3100)
     emulate.add_argument("--delay", type=float, default=0.02, help="seconds between streamed deltas")
 
+    canary = sub.add_parser("canary", help="probe each enabled protocol profile with a tiny real chat")
+    canary.add_argument(
+        "--profile", action="append", help="profile to probe (repeatable; default CANARY_PROFILES)"
+    )
+    canary.add_argument(
+        "--force", action="store_true", help="probe even if it ran within CANARY_MIN_INTERVAL"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         from cursor_gateway.local.stack import serve_from_args
 
         return serve_from_args(args)
+    if args.command == "canary":
+        from cursor_gateway.services.canary_cli import run_from_args as run_canary
+
+        return run_canary(args)
     if args.command == "emulate":
         from cursor_gateway.emulator.server import run_from_args
 

@@ -185,6 +185,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     thinking_output: str = "reasoning_content"
     thinking_tag: str = "think"
+    canary_profiles: tuple[str, ...] = ("agent",)
+    canary_model: str = "default"
+    canary_min_interval: float = 3600.0
+    canary_table: str = "cursor-gateway-canary"
     config_table: str = "cursor-gateway-config"
     config_cache_seconds: float = 5.0
     tokens_table: str = "cursor-gateway-tokens"
@@ -258,7 +262,7 @@ class Settings:
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:
-    if name == "cors_origins":
+    if name in ("cors_origins", "canary_profiles"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     if isinstance(default, bool):
         return _as_bool(raw)

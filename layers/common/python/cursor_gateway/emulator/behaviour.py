@@ -83,6 +83,7 @@ class Behaviour:
     usage: bool = True  # send turn_ended usage
     ask_blob: bool = True  # ask for the first root blob via KV before answering
     send_builtin_exec: bool = True  # send one built-in exec (read_args) the client must refuse
+    send_unknown: bool = False  # (binary codec) also send a frame type and a field no schema knows
     raw_body: bytes = b""
     raw_chunks: tuple[int, ...] = (7,)
     raw_content_type: str = "application/connect+proto"

@@ -340,6 +340,9 @@ class FakeCursor:
                     return
             if behaviour.delay:
                 await asyncio.sleep(behaviour.delay)
+        if behaviour.send_unknown and record.codec == "proto":
+            # Drift as Cursor would ship it: a new top-level arm (99) nobody's schema knows yet.
+            await stream.write(encode_envelope(b"\x9a\x06\x02\x08\x01"))
         prompt_tokens = (
             sum(len(r) for r in run.conversation_state.root_prompt_messages_json) + len(user_text) // 4 + 100
         )
@@ -357,7 +360,15 @@ class FakeCursor:
             ended.input_tokens = prompt_tokens
             ended.output_tokens = len(pieces)
             ended.cache_read_tokens = 0
-        await self._update(stream, record, pb.InteractionUpdate(turn_ended=ended))
+        update = pb.InteractionUpdate(turn_ended=ended)
+        if behaviour.send_unknown and record.codec == "proto":
+            ended_bytes = ended.SerializeToString() + b"\x48\x07"
+            inner = b"\x72" + bytes([len(ended_bytes)]) + ended_bytes
+            raw = b"\x0a" + bytes([len(inner)]) + inner
+            await stream.write(encode_envelope(raw))
+            record.events_sent += 1
+        else:
+            await self._update(stream, record, update)
         await self._end(stream, {})
 
     async def _update(self, stream: H2Stream, record: RunRecord, update: pb.InteractionUpdate) -> None:

@@ -151,7 +151,7 @@ class ChatService:
         refreshed = False
         while True:
             rest = profile.stream(
-                for_token(request, record.alias), self._credential(record, bearer), identity
+                for_token(request, record.alias), self.credential(record, bearer), identity
             )
             try:
                 first = await anext(rest)
@@ -175,7 +175,7 @@ class ChatService:
             return ChatStream(first, rest, self, request, record.alias)
 
     @staticmethod
-    def _credential(record: Any, bearer: str) -> UpstreamCredential:
+    def credential(record: Any, bearer: str) -> UpstreamCredential:
         machine = MachineIds(
             machine_id=record.checksum_first,
             mac_machine_id=record.checksum_second,

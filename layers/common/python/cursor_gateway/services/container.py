@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cursor_gateway.services.canary import CanaryService
 from cursor_gateway.services.catalog import ModelCatalog, build_catalog
 from cursor_gateway.services.chat import ChatService, build_chat_service
 from cursor_gateway.services.config import ConfigService
 from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
 from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
+from cursor_gateway.storage.canary import CanaryStore, DynamoCanaryStore
 from cursor_gateway.storage.config import ConfigStore, DynamoConfigStore
 from cursor_gateway.storage.tokens import DynamoTokenStore, TokenStore
 
@@ -32,6 +34,7 @@ class Services:
     config: ConfigService
     chat: ChatService
     catalog: ModelCatalog
+    canary: CanaryService
     started_at: float = _PROCESS_STARTED
 
 
@@ -40,6 +43,7 @@ def build_services(
     *,
     token_store: TokenStore | None = None,
     config_store: ConfigStore | None = None,
+    canary_store: CanaryStore | None = None,
     exchanger: Exchanger | None = None,
     refresher: Refresher | None = None,
     clock: Callable[[], float] = time.time,
@@ -58,13 +62,16 @@ def build_services(
     config = ConfigService(
         config_store if config_store is not None else DynamoConfigStore(settings.config_table), settings
     )
+    chat = build_chat_service(settings, pool, config)
+    canary_store = canary_store if canary_store is not None else DynamoCanaryStore(settings.canary_table)
     return Services(
         settings=settings,
         token_store=store,
         token_pool=pool,
         tokens=TokenAdminService(store, clock=clock),
         config=config,
-        chat=build_chat_service(settings, pool, config),
+        chat=chat,
         catalog=build_catalog(settings, pool),
+        canary=CanaryService(settings, pool, chat, canary_store, clock=clock),
         started_at=_PROCESS_STARTED if clock is time.time else clock(),
     )

@@ -20,6 +20,7 @@ from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TextDelta, Thinki
 from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import drift
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import ClientIdentity, stream_headers
@@ -110,6 +111,7 @@ class AgentProfile:
                 message = msgs.decode_server(frame.payload, self.codec)
             except (DecodeError, ValueError) as exc:
                 raise UpstreamProtocolError(f"Undecodable agent message: {exc}") from exc
+            drift.observe(message)
             arm = message.WhichOneof("message")
             if arm == "interaction_update":
                 event = usage.observe(message.interaction_update)

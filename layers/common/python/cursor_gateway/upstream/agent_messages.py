@@ -18,6 +18,7 @@ from google.protobuf import json_format
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest
+from cursor_gateway.upstream import drift
 
 REFUSAL = "This client runs no local tools: it is an API gateway without a workspace."
 CONTINUE_PROMPT = "Continue."
@@ -139,6 +140,7 @@ def answer_exec(exec_msg: pb.ExecServerMessage, *, timezone: str) -> pb.AgentCli
         refusal.SetInParent()
     else:
         # An exec we do not model: throw, so the server gets an error instead of waiting forever.
+        drift.note(f"unanswered exec: {arm or 'unknown'}")
         return pb.AgentClientMessage(
             exec_client_control_message=pb.ExecClientControlMessage(
                 throw=pb.ExecThrow(id=exec_msg.id, error=f"unsupported exec: {arm or 'unknown'}")

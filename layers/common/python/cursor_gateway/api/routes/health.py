@@ -33,4 +33,6 @@ async def health(request: Request) -> dict[str, Any]:
             "enabled": sum(1 for r in records if r.status == "enabled"),
             "usable_now": services.token_pool.usable_count(),
         }
+        body["protocol"] = services.config.current().cursor_protocol
+        body["canary"] = services.canary.store.latest()
     return body
