@@ -43,6 +43,7 @@ from cursor_gateway.errors import (
     UpstreamVersionGate,
 )
 from cursor_gateway.settings import Settings
+from cursor_gateway.upstream import drift
 from cursor_gateway.upstream.checksum import checksum_header, decode_timestamp_part
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import MachineIds, default_identity
@@ -274,6 +275,24 @@ async def test_capture_over_http2_yields_exactly_the_expected_text(
     assert (events[0], events[38]) == (TextDelta("我是"), TextDelta("！"))
     assert events[-1] == TurnEnded(usage=None)
     assert fake.runs[0].path == RPC_PATH
+
+
+async def test_drift_report_names_bare_payloads_and_unknown_fields(fake: TeeFake) -> None:
+    profile = LegacyProfile(settings_for(fake))
+    before = drift.snapshot()
+    await collect(profile)  # the emulator's own answer: only fields our schema knows
+    assert drift.since(before) == {}
+
+    fake.default = Behaviour(mode="raw", raw_body=read_fixture(CAPTURE), raw_chunks=(64,))
+    before = drift.snapshot()
+    await collect(profile)
+    # frame 0 of the real capture carries field 4 (document_citation), which we do not declare
+    assert drift.since(before) == {"legacy:bare StreamChatResponse payloads": 1, "StreamChatResponse#4": 1}
+
+    fake.default = Behaviour(mode="raw", raw_body=read_fixture(UNIFIED), raw_chunks=(64,))
+    before = drift.snapshot()
+    await collect(profile)
+    assert drift.since(before) == {"StreamUnifiedChatResponse#4": 1}
 
 
 async def test_capture_text_then_the_synthetic_error_frame(fake: TeeFake) -> None:

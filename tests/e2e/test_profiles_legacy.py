@@ -3,6 +3,7 @@ SDK -> gateway (uvicorn, real socket) -> fake Cursor's StreamUnifiedChatWithTool
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from cursor_gateway.codec._gen.aiserver.v1 import legacy_chat_pb2 as pb
 from cursor_gateway.domain.tokens import TokenRecord, derive_checksum, derive_client_key, derive_session_id
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor
+from cursor_gateway.storage.canary import InMemoryCanaryStore
 from cursor_gateway.upstream.legacy_messages import RPC_PATH
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 from testdata import read_fixture
@@ -145,3 +147,23 @@ def test_version_gate_is_502_and_not_retried_on_another_token(fake: FakeCursor) 
     assert caught.value.response.headers["x-should-retry"] == "false"
     assert len(fake.runs) == 1
     assert fake.runs[0].path == RPC_PATH
+
+
+def test_canary_on_the_legacy_profile(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, canary_profiles=("legacy",))
+    services = make_services(settings, [ide_record("probe")], canary_store=InMemoryCanaryStore())
+    [healthy] = asyncio.run(services.canary.run())
+    assert (healthy["profile"], healthy["ok"], healthy["drift"]) == ("legacy", True, False)
+    assert healthy["client_type"] == "ide" and healthy["answer_chars"] > 0 and healthy["unknown"] == {}
+
+    # The real capture is the older bare payload format: it answers, but the canary calls it drift.
+    fake.default = Behaviour(mode="raw", raw_body=read_fixture("cursor-stream-capture.bin"))
+    [bare] = asyncio.run(services.canary.run(force=True))
+    assert bare["ok"] is True and bare["drift"] is True
+    assert bare["unknown"]["legacy:bare StreamChatResponse payloads"] == 1
+
+    fake.default = Behaviour.failing("update_required")
+    [gated] = asyncio.run(services.canary.run(force=True))
+    assert gated["ok"] is False and gated["drift"] is True
+    assert gated["outcome"] == "upstream_version_gate"
+    assert [r.path for r in fake.runs] == [RPC_PATH] * 3

@@ -19,6 +19,7 @@ from cursor_gateway.codec.connect_error import EndStreamError, parse_end_stream
 from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TurnEnded
 from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
+from cursor_gateway.upstream import drift
 from cursor_gateway.upstream import legacy_messages as msgs
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
@@ -87,6 +88,7 @@ class LegacyProfile:
         settings = self.settings
         answered = False
         reader = msgs.PayloadReader()
+        bare_noted = False
         loop = asyncio.get_running_loop()
         first_event_deadline = loop.time() + settings.cursor_first_event_timeout
 
@@ -110,6 +112,12 @@ class LegacyProfile:
                 piece = reader.read(frame.payload)
             except DecodeError as exc:
                 raise UpstreamProtocolError(f"Undecodable legacy chat frame: {exc}") from exc
+            if piece.message is not None:
+                drift.observe(piece.message, "response")
+            if piece.form == "bare" and not bare_noted:
+                # The wrapper is what this RPC should send; bare payloads are the older StreamChat format.
+                bare_noted = True
+                drift.note("legacy:bare StreamChatResponse payloads")
             if piece.filled_prompt is not None:
                 log.debug("legacy stream: filled prompt of %d characters ignored", len(piece.filled_prompt))
             for event in piece.events():

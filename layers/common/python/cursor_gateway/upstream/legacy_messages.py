@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
+from google.protobuf.message import Message as ProtoMessage
 
 from cursor_gateway.codec._gen.aiserver.v1 import legacy_chat_pb2 as pb
 from cursor_gateway.domain.chat import ChatEvent, ChatRequest, ImagePart, Message, TextDelta, ThinkingDelta
@@ -220,6 +221,8 @@ class Piece:
     text: str = ""
     thinking: str = ""
     filled_prompt: str | None = None
+    # The message the frame was read as (wrapper or bare), for drift reporting; None for empty frames.
+    message: ProtoMessage | None = None
 
     def events(self) -> list[ChatEvent]:
         # Thinking first: a frame carrying both keeps both (the reference drops the thinking).
@@ -260,25 +263,26 @@ class PayloadReader:
                 text=inner.text,
                 thinking=inner.thinking.text if inner.HasField("thinking") else "",
                 filled_prompt=inner.filled_prompt if inner.HasField("filled_prompt") else None,
+                message=wrapper,
             )
         if arm == "stream_start":
             self.form = "unified"
-            return Piece("ignored")
+            return Piece("ignored", message=wrapper)
         if arm == "client_side_tool_v2_call":
             looks_empty = not wrapper.client_side_tool_v2_call.ListFields()
             if self.form == "bare" or (not self.form and looks_empty):
                 return self._bare(payload)
         # A tool call, or no known arm: field 1 (bare text) would have made it a tool call, so the bare
         # reading of it has nothing either.
-        return Piece("ignored")
+        return Piece("ignored", message=wrapper)
 
     def _bare(self, payload: bytes) -> Piece:
         bare = pb.StreamChatResponse.FromString(payload)  # raises DecodeError when it is not protobuf at all
         if not bare.text and not bare.HasField("filled_prompt"):
-            return Piece("ignored")
+            return Piece("ignored", message=bare)
         self.form = "bare"
         filled_prompt = bare.filled_prompt if bare.HasField("filled_prompt") else None
-        return Piece("bare", text=bare.text, filled_prompt=filled_prompt)
+        return Piece("bare", text=bare.text, filled_prompt=filled_prompt, message=bare)
 
 
 def decode_payload(payload: bytes) -> Piece:
