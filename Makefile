@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: venv run test proto lint
+.PHONY: venv tools run test proto lint build
 
 venv: $(STAMP)
 
@@ -37,5 +37,37 @@ test: venv
 proto: venv
 	$(BIN)/python infra/scripts/gen_proto.py
 
-lint: venv
+# Deployment tools (sam, cfn-lint) live in their own virtualenv; see infra/tools-requirements.txt.
+TOOLS := .venv-tools
+TOOLS_BIN := $(TOOLS)/bin
+TOOLS_STAMP := $(TOOLS)/.installed
+# No telemetry, and a region for the tools that insist on one (nothing here talks to AWS).
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+# The functions' architecture (template.yaml Globals); the built layer's native code must match it.
+LAMBDA_ARCH := arm64
+
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): infra/tools-requirements.txt
+	@test -x $(TOOLS_BIN)/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS_BIN)/python -m pip install --quiet --upgrade pip
+	$(TOOLS_BIN)/python -m pip install --quiet -r infra/tools-requirements.txt
+	@touch $(TOOLS_STAMP)
+
+# Code style, the layer's pins, the template (SAM + CloudFormation linters) and what no linter sees:
+# that the translated template really streams the chat routes.
+lint: venv tools
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python infra/scripts/layer_requirements.py --check
+	$(SAM_ENV) $(TOOLS_BIN)/sam validate --lint --template template.yaml
+	$(TOOLS_BIN)/cfn-lint template.yaml
+	$(SAM_ENV) $(TOOLS_BIN)/python infra/scripts/check_template.py template.yaml
+
+# sam build without containers: it needs the runtime's python3.12 first on PATH (a pyenv shim is not
+# enough), then every .so in the layer must be an $(LAMBDA_ARCH) ELF.
+build: tools
+	@py312="$$(infra/scripts/python312_dir.sh)" || exit 1; \
+	echo "sam build with $$py312/python3.12"; \
+	PATH="$$py312:$$PATH" $(SAM_ENV) $(TOOLS_BIN)/sam build --template template.yaml --parallel --cached
+	$(PYTHON) infra/scripts/check_layer_elf.py .aws-sam/build/CommonLayer/python --arch $(LAMBDA_ARCH)
