@@ -91,6 +91,31 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
     SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),
     SettingSpec("LOG_LEVEL", "INFO", "Python log level."),
+    # --- serverless deployment (issue 5): secrets from SSM / Secrets Manager, long streams on Lambda ---
+    SettingSpec(
+        "AUTH_TOKEN_PARAM",
+        "",
+        "In AWS: the SSM parameter (SecureString) or Secrets Manager ARN holding AUTH_TOKEN, read on first "
+        "use. AUTH_TOKEN, when set, wins.",
+    ),
+    SettingSpec(
+        "SHARED_TOKEN_PARAM", "", "In AWS: where SHARED_TOKEN lives (like AUTH_TOKEN_PARAM); may not exist."
+    ),
+    SettingSpec(
+        "SECRETS_CACHE_SECONDS", "300", "How long one process reuses a secret read from SSM / Secrets Manager."
+    ),
+    SettingSpec(
+        "SSE_KEEPALIVE_SECONDS",
+        "15",
+        "Upstream silence after which a streamed answer sends an SSE comment (`: keep-alive`), so clients "
+        "and API Gateway (idle limit 5 min) keep the connection.",
+    ),
+    SettingSpec(
+        "MAX_STREAM_SECONDS",
+        "840",
+        "Longest a chat request may stream; then it ends with an in-band error. API Gateway stops streams "
+        "at 15 min and Lambda would keep running, so the template sets 840.",
+    ),
     # --- analytics (issue 7): scheduled pulls of Cursor's Admin API AI code tracking data ---
     SettingSpec("CURSOR_ADMIN_API_URL", "https://api.cursor.com", "Base URL of Cursor's Admin API."),
     SettingSpec(
@@ -194,6 +219,11 @@ class Settings:
     tokens_table: str = "cursor-gateway-tokens"
     data_dir: str = "./data"
     log_level: str = "INFO"
+    auth_token_param: str = ""
+    shared_token_param: str = ""
+    secrets_cache_seconds: float = 300.0
+    sse_keepalive_seconds: float = 15.0
+    max_stream_seconds: float = 840.0
     # --- analytics (issue 7) ---
     cursor_admin_api_url: str = "https://api.cursor.com"
     cursor_admin_api_key: str = ""
@@ -243,6 +273,8 @@ class Settings:
             raise ValueError("THINKING_OUTPUT must be reasoning_content or think_tags")
         if self.max_token_attempts < 1:
             raise ValueError("MAX_TOKEN_ATTEMPTS must be >= 1")
+        if self.sse_keepalive_seconds <= 0 or self.max_stream_seconds <= 0:
+            raise ValueError("SSE_KEEPALIVE_SECONDS and MAX_STREAM_SECONDS must be > 0")
         self._validate_analytics()
 
     def _validate_analytics(self) -> None:
