@@ -36,6 +36,8 @@ from cursor_gateway.upstream.agent import AgentProfile  # noqa: E402
 from cursor_gateway.upstream.profile import UpstreamCredential  # noqa: E402
 
 CLI = [sys.executable, "-m", "cursor_gateway.cli"]
+# Long enough that the fake splits its echo into its default 20 text deltas.
+PROMPT = "measure the gateway, not the model " * 2
 
 
 def free_port() -> int:
@@ -108,7 +110,7 @@ def gateway_call(client: httpx.AsyncClient, url: str, key: str):
     body = {
         "model": "claude-4.6-sonnet",
         "stream": True,
-        "messages": [{"role": "user", "content": "benchmark"}],
+        "messages": [{"role": "user", "content": PROMPT}],
     }
 
     async def one() -> tuple[float, float]:
@@ -135,7 +137,7 @@ def gateway_call(client: httpx.AsyncClient, url: str, key: str):
 def direct_call(profile: AgentProfile):
     request = ChatRequest(
         model=ModelChoice("claude-4.6-sonnet", "claude-4.6-sonnet"),
-        messages=(Message("user", "benchmark"),),
+        messages=(Message("user", PROMPT),),
         conversation_id="bench",
         stream=True,
     )

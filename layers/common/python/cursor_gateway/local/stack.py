@@ -172,9 +172,17 @@ def _point_boto3_at(endpoint: str, region: str) -> None:
 
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio turns on TCP_NODELAY only for sockets that say they are TCP,
+    # and accepted sockets inherit the listener's proto. socket.create_server() leaves it 0, which cost
+    # every keep-alive request a ~40 ms Nagle/delayed-ACK stall.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((host, port), family=family, backlog=2048)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        return sock
     except OSError as exc:
+        sock.close()
         raise StackError(
             f"cannot listen on {host}:{port}: {exc.strerror} (set PORT to another port)"
         ) from exc

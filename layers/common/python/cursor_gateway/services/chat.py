@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TurnEnded, Usage, estimate_tokens
+from cursor_gateway.domain.tokens import derive_checksum, derive_client_key, derive_session_id
 from cursor_gateway.errors import (
     GatewayError,
     NoAvailableTokens,
@@ -150,9 +151,7 @@ class ChatService:
         bearer = await self.pool.bearer_for(record)
         refreshed = False
         while True:
-            rest = profile.stream(
-                for_token(request, record.alias), self.credential(record, bearer), identity
-            )
+            rest = profile.stream(for_token(request, record.alias), self.credential(record, bearer), identity)
             try:
                 first = await anext(rest)
             except StopAsyncIteration:
@@ -176,11 +175,16 @@ class ChatService:
 
     @staticmethod
     def credential(record: Any, bearer: str) -> UpstreamCredential:
+        """The bearer plus the token's device identity; records imported before ids were derived (or
+        written by hand) get the same deterministic ids `/tokens/add` would have given them."""
+        first, second = record.checksum_first, record.checksum_second
+        if not first:
+            first, second = derive_checksum(record.primary_token)
         machine = MachineIds(
-            machine_id=record.checksum_first,
-            mac_machine_id=record.checksum_second,
-            client_key=record.client_key,
-            session_id=record.session_id,
+            machine_id=first,
+            mac_machine_id=second,
+            client_key=record.client_key or derive_client_key(record.primary_token),
+            session_id=record.session_id or derive_session_id(record.primary_token),
             config_version=record.config_version,
         )
         return UpstreamCredential(
