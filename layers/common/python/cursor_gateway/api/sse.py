@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 DONE = b"data: [DONE]\n\n"
+# A comment line: clients ignore it, proxies and API Gateway see traffic (their idle timers restart).
+KEEPALIVE = b": keep-alive\n\n"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 

@@ -3,6 +3,7 @@ then stream it or collect it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from cursor_gateway.adapters.openai_response import ChunkWriter, completion, str
 from cursor_gateway.api import sse
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.chat import Transcript
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream
@@ -28,8 +30,11 @@ log = logging.getLogger("cursor_gateway.api.chat")
 async def chat_completions(
     body: ChatCompletionIn, request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
 ) -> StreamingResponse | JSONResponse:
+    # MAX_STREAM_SECONDS counts from the request's arrival: that is what API Gateway and Lambda count.
+    deadline = asyncio.get_running_loop().time()
     services = services_of(request.app)
     settings = services.settings
+    deadline += settings.max_stream_seconds
     thinking_output = services.config.current().thinking_output
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
@@ -47,8 +52,9 @@ async def chat_completions(
         headers["x-ignored-params"] = ",".join(ignored)
     if not body.stream:
         transcript = Transcript()
-        async for event in answer:
-            transcript.add(event)
+        async for event in paced(aiter(answer), keepalive=settings.max_stream_seconds, deadline=deadline):
+            if event is not None:
+                transcript.add(event)
         return JSONResponse(
             completion(
                 transcript,
@@ -65,13 +71,21 @@ async def chat_completions(
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
     return StreamingResponse(
-        _sse(answer, writer), media_type="text/event-stream", headers={**sse.SSE_HEADERS, **headers}
+        _sse(answer, writer, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
+        media_type="text/event-stream",
+        headers={**sse.SSE_HEADERS, **headers},
     )
 
 
-async def _sse(answer: ChatStream, writer: ChunkWriter) -> AsyncIterator[bytes]:
+async def _sse(
+    answer: ChatStream, writer: ChunkWriter, *, keepalive: float, deadline: float
+) -> AsyncIterator[bytes]:
+    events = paced(aiter(answer), keepalive=keepalive, deadline=deadline)
     try:
-        async for event in answer:
+        async for event in events:
+            if event is None:
+                yield sse.KEEPALIVE
+                continue
             for chunk in writer.event(event):
                 yield sse.data(chunk)
     except GatewayError as exc:
@@ -80,4 +94,6 @@ async def _sse(answer: ChatStream, writer: ChunkWriter) -> AsyncIterator[bytes]:
     except Exception:
         log.exception("stream for token %s failed after the first byte", answer.alias)
         yield sse.data(stream_error(GatewayError("Internal error while streaming")))
+    finally:
+        await events.aclose()  # a client that went away must not leave the upstream open
     yield sse.DONE
