@@ -2,7 +2,8 @@
 
 Missing or unknown credential -> 401; a valid credential without the right (the shared token on an
 admin route) -> 403. Comparisons are constant-time. The errors.py classes are raised and rendered by
-api.errors in the route's own envelope.
+api.errors in the route's own envelope. The keys come from `services.api_keys` (settings locally, SSM in
+AWS); these dependencies are sync, so FastAPI runs a first, uncached SSM read in its thread pool.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 from fastapi import Request
 
 from cursor_gateway.errors import AuthenticationFailed, PermissionDenied
-from cursor_gateway.settings import Settings
+from cursor_gateway.services.api_keys import ApiKeys
 
 Role = Literal["admin", "shared"]
 
@@ -41,32 +42,42 @@ def bearer_token(request: Request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def api_keys(request: Request) -> ApiKeys:
+    """The app's keys, made on first use (no I/O until a key is needed) and kept for the process."""
+    state = request.app.state
+    keys: ApiKeys | None = getattr(state, "api_keys", None)
+    if keys is None:
+        keys = state.api_keys = ApiKeys(state.settings)
+    return keys
+
+
+def is_admin(request: Request) -> bool:
+    token = bearer_token(request)
+    return bool(token) and _matches(token, api_keys(request).admin())
 
 
 def require_admin(request: Request) -> Caller:
-    settings = _settings(request)
-    if not settings.auth_token:
+    keys = api_keys(request)
+    admin = keys.admin()
+    if not admin:
         raise AuthenticationFailed("Admin API is disabled: AUTH_TOKEN is not configured")
     token = bearer_token(request)
     if not token:
         raise AuthenticationFailed("Missing credential: send 'Authorization: Bearer <AUTH_TOKEN>'")
-    if _matches(token, settings.auth_token):
+    if _matches(token, admin):
         return Caller("admin")
-    if _matches(token, settings.shared_token):
+    if _matches(token, keys.shared()):
         raise PermissionDenied("The shared token cannot use the admin API")
     raise AuthenticationFailed("Invalid credential")
 
 
 def require_chat_key(request: Request) -> Caller:
-    settings = _settings(request)
+    keys = api_keys(request)
     token = bearer_token(request) or request.headers.get("x-api-key", "").strip()
     if not token:
         raise AuthenticationFailed("Missing credential: send 'Authorization: Bearer <key>' or 'x-api-key'")
-    if _matches(token, settings.auth_token):
+    if _matches(token, keys.admin()):
         return Caller("admin", key_fingerprint(token))
-    if _matches(token, settings.shared_token):
+    if _matches(token, keys.shared()):
         return Caller("shared", key_fingerprint(token))
     raise AuthenticationFailed("Invalid API key")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from cursor_gateway import __version__
 from cursor_gateway.api.app import services_of
+from cursor_gateway.api.auth import bearer_token, is_admin
 
 router = APIRouter()
 
@@ -24,9 +25,8 @@ async def health(request: Request) -> dict[str, Any]:
         "version": __version__,
         "uptime_seconds": round(time.time() - services.started_at, 1),
     }
-    token = services.settings.auth_token
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if token and given and hmac.compare_digest(given.encode(), token.encode()):
+    # Only a caller who sent a bearer costs a key lookup (an SSM read in AWS, once per cache period).
+    if bearer_token(request) and await run_in_threadpool(is_admin, request):
         records = services.token_store.list()
         body["pool"] = {
             "tokens": len(records),
