@@ -71,7 +71,8 @@ def require_admin(request: Request) -> Caller:
     raise AuthenticationFailed("Invalid credential")
 
 
-def require_chat_key(request: Request) -> Caller:
+async def require_chat_key(request: Request) -> Caller:
+    # async on purpose: FastAPI runs a sync dependency in its thread pool, a hop per chat request.
     keys = api_keys(request)
     token = bearer_token(request) or request.headers.get("x-api-key", "").strip()
     if not token:
