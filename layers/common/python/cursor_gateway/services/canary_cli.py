@@ -16,3 +16,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     results = asyncio.run(services.canary.run(args.profile, force=args.force))
     print(json.dumps(results, indent=2, sort_keys=True))
     return 0 if all(r.get("ok") for r in results) else 1
+
+
+def run_scheduled(event: object) -> dict[str, object]:
+    """The scheduled Lambda's entry: one run over the enabled profiles (rate-limited as always)."""
+    services = build_services(get_settings())
+    results = asyncio.run(services.canary.run())
+    return {"ok": all(r.get("ok") for r in results), "results": results}
