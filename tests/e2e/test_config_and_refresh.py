@@ -175,3 +175,27 @@ def test_token_close_to_expiry_is_refreshed_before_use(fake: FakeCursor) -> None
         assert chat(url) == "Echo: hi"
     assert fake.refresh_calls == [record.primary_token]  # no refresh token: the access JWT is sent
     assert fake.runs[0].bearer != record.primary_token
+
+
+def test_switching_the_protocol_takes_effect_without_restart(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, config_cache_seconds=0.0)
+    with running_gateway(settings, make_services(settings, [session_record("a")])) as url:
+        paths = []
+        for protocol in ("agent", "inference", "legacy", "agent"):
+            updated = httpx.post(
+                url + "/config", headers=ADMIN_HEADERS, json={"action": "update", "cursor_protocol": protocol}
+            )
+            assert updated.status_code == 200, updated.text
+            assert chat(url) == "Echo: hi"
+            paths.append(fake.runs[-1].path)
+            assert fake.runs[-1].violations == []
+    assert paths == [
+        "/agent.v1.AgentService/Run",
+        "/aiserver.v1.InferenceService/RunInference",
+        "/aiserver.v1.ChatService/StreamUnifiedChatWithTools",
+        "/agent.v1.AgentService/Run",
+    ]
+    # Each profile presented its own default identity: CLI for agent, IDE (with checksum) for the others.
+    types = [run.headers["x-cursor-client-type"] for run in fake.runs]
+    assert types == ["cli", "ide", "ide", "cli"]
+    assert "x-cursor-checksum" in fake.runs[1].headers and "x-cursor-checksum" not in fake.runs[0].headers

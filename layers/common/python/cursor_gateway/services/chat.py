@@ -213,22 +213,17 @@ class ChatService:
 
 
 def build_profiles(settings: Settings) -> dict[str, ChatProfile]:
+    """Every protocol profile; which one serves a request is runtime config."""
     from cursor_gateway.upstream.agent import AgentProfile
+    from cursor_gateway.upstream.inference import InferenceProfile
+    from cursor_gateway.upstream.legacy import LegacyProfile
 
-    profiles: dict[str, ChatProfile] = {"agent": AgentProfile(settings)}
-    try:  # the inference and legacy profiles land separately; each is optional until it exists
-        from cursor_gateway.upstream.inference import InferenceProfile
-
-        profiles["inference"] = InferenceProfile(settings)
-    except ImportError:
-        pass
-    try:
-        from cursor_gateway.upstream.legacy import LegacyProfile
-
-        profiles["legacy"] = LegacyProfile(settings)
-    except ImportError:
-        pass
-    return profiles
+    profiles: list[ChatProfile] = [
+        AgentProfile(settings),
+        InferenceProfile(settings),
+        LegacyProfile(settings),
+    ]
+    return {profile.name: profile for profile in profiles}
 
 
 def build_chat_service(settings: Settings, pool: Any, config: Any) -> ChatService:
