@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: venv tools run test proto lint build
+.PHONY: venv tools run test proto lint build bench
 
 venv: $(STAMP)
 
@@ -71,3 +71,7 @@ build: tools
 	echo "sam build with $$py312/python3.12"; \
 	PATH="$$py312:$$PATH" $(SAM_ENV) $(TOOLS_BIN)/sam build --template template.yaml --parallel --cached
 	$(PYTHON) infra/scripts/check_layer_elf.py .aws-sam/build/CommonLayer/python --arch $(LAMBDA_ARCH)
+
+# Benchmarks print figures and ratios (never gates): chat through the gateway vs straight to the fake.
+bench: venv
+	$(BIN)/python bench/bench_chat.py
