@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from fastapi import Request
 
 from cursor_gateway.errors import AuthenticationFailed, PermissionDenied
 from cursor_gateway.services.api_keys import ApiKeys
 
-Role = Literal["admin", "shared"]
+Role = Literal["admin", "shared", "key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,10 @@ class Caller:
     role: Role
     # A short, non-reversible fingerprint of the key used (keeps callers' conversations apart; safe to log).
     key_id: str = ""
+    # One token this caller must use (`AUTH_TOKEN-<alias>`, or a gateway key bound to a token).
+    pinned_alias: str = ""
+    # Per-key overrides of the runtime config (e.g. cursor_protocol, vision_ability, proxy, timezone).
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 def key_fingerprint(key: str) -> str:

@@ -7,7 +7,7 @@ every update is validated here first, so nothing invalid is ever written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cursor_gateway.errors import InvalidRequest
@@ -28,10 +28,26 @@ IDENTITY_FIELDS: dict[str, type] = {
     "checksum_alphabet": str,
     "base_url": str,
 }
-_CHOICES = {
+_CHOICES: dict[str, tuple[str, ...]] = {
     "cursor_protocol": PROFILES,
     "thinking_output": ("reasoning_content", "think_tags"),
+    "vision_ability": ("none", "base64", "all"),
+    "token_selection": ("round_robin", "fill_first"),
 }
+_FLAGS = ("enable_slow_pool", "enable_long_context", "include_web_references", "enable_dynamic_key")
+USAGE_CHECK_TYPES = ("none", "default", "all", "list")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelAlias:
+    """What a client model id means on Cursor: a model id, max mode and parameters (e.g. effort)."""
+
+    model: str
+    max_mode: bool = False
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"model": self.model, "max_mode": self.max_mode, "parameters": dict(self.parameters)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,15 @@ class RuntimeConfig:
     cursor_protocol: str = "agent"
     thinking_output: str = "reasoning_content"
     client_identity: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    vision_ability: str = "base64"
+    token_selection: str = "round_robin"
+    enable_slow_pool: bool = False
+    enable_long_context: bool = False
+    include_web_references: bool = False
+    enable_dynamic_key: bool = False
+    usage_check_models: Mapping[str, str] = field(default_factory=lambda: {"type": "default", "content": ""})
+    share_token: str = ""
+    model_aliases: Mapping[str, ModelAlias] = field(default_factory=dict)
     version: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -46,7 +71,20 @@ class RuntimeConfig:
             "cursor_protocol": self.cursor_protocol,
             "thinking_output": self.thinking_output,
             "client_identity": {p: dict(self.client_identity.get(p, {})) for p in PROFILES},
+            "vision_ability": self.vision_ability,
+            "token_selection": self.token_selection,
+            **{flag: getattr(self, flag) for flag in _FLAGS},
+            "usage_check_models": dict(self.usage_check_models),
+            "share_token": self.share_token,
+            "model_aliases": {k: v.as_json() for k, v in self.model_aliases.items()},
         }
+
+    def public_json(self) -> dict[str, Any]:
+        """As `as_json`, with the share token masked (responses and logs)."""
+        data = self.as_json()
+        if self.share_token:
+            data["share_token"] = self.share_token[:3] + "***"
+        return data
 
     def identity_overrides(self, profile: str) -> dict[str, Any]:
         return dict(self.client_identity.get(profile, {}))
@@ -56,29 +94,99 @@ class RuntimeConfig:
         return str(chosen) if chosen else DEFAULT_CLIENT_TYPES.get(profile, "cli")
 
 
-FIELDS = ("cursor_protocol", "thinking_output", "client_identity")
+FIELDS = (
+    "cursor_protocol",
+    "thinking_output",
+    "client_identity",
+    "vision_ability",
+    "token_selection",
+    *_FLAGS,
+    "usage_check_models",
+    "share_token",
+    "model_aliases",
+)
 
 
 def apply_update(current: RuntimeConfig, changes: Mapping[str, Any]) -> RuntimeConfig:
     """Validate `changes` (flat fields of POST /config) and return the new config. `client_identity`
-    merges per profile and per field; a field set to null goes back to its default."""
+    merges per profile and per field, `model_aliases` per alias; null resets a field (or removes an
+    identity field / an alias)."""
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
         raise InvalidRequest(f"Unknown config field(s): {', '.join(unknown)}", param=unknown[0])
-    values: dict[str, Any] = {
-        "cursor_protocol": current.cursor_protocol,
-        "thinking_output": current.thinking_output,
-    }
-    for name, allowed in _CHOICES.items():
-        if name in changes:
-            value = changes[name]
-            if value not in allowed:
-                raise InvalidRequest(f"{name} must be one of: {', '.join(allowed)}", param=name)
+    defaults = RuntimeConfig()
+    values: dict[str, Any] = {f: getattr(current, f) for f in FIELDS}
+    for name, value in changes.items():
+        if value is None and name not in ("client_identity", "model_aliases"):
+            values[name] = getattr(defaults, name)
+        elif name in _CHOICES:
+            if value not in _CHOICES[name]:
+                raise InvalidRequest(f"{name} must be one of: {', '.join(_CHOICES[name])}", param=name)
             values[name] = value
-    identity = {p: dict(v) for p, v in current.client_identity.items()}
-    if "client_identity" in changes:
-        identity = _merge_identity(identity, changes["client_identity"])
-    return RuntimeConfig(client_identity=identity, version=current.version, **values)
+        elif name in _FLAGS:
+            if not isinstance(value, bool):
+                raise InvalidRequest(f"{name} must be true or false", param=name)
+            values[name] = value
+        elif name == "share_token":
+            if not isinstance(value, str):
+                raise InvalidRequest("share_token must be a string", param=name)
+            values[name] = value.strip()
+        elif name == "usage_check_models":
+            values[name] = _usage_check(value)
+        elif name == "client_identity":
+            values[name] = _merge_identity({p: dict(v) for p, v in current.client_identity.items()}, value)
+        elif name == "model_aliases":
+            values[name] = _merge_aliases(dict(current.model_aliases), value)
+    return RuntimeConfig(version=current.version, **values)
+
+
+def _usage_check(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or value.get("type") not in USAGE_CHECK_TYPES:
+        raise InvalidRequest(
+            f'usage_check_models must be {{"type": {"|".join(USAGE_CHECK_TYPES)}, "content": "a,b"}}',
+            param="usage_check_models",
+        )
+    content = value.get("content", "")
+    if not isinstance(content, str):
+        raise InvalidRequest(
+            "usage_check_models.content must be a comma-separated string", param="usage_check_models"
+        )
+    return {
+        "type": str(value["type"]),
+        "content": ",".join(m.strip() for m in content.split(",") if m.strip()),
+    }
+
+
+def _merge_aliases(aliases: dict[str, ModelAlias], update: Any) -> dict[str, ModelAlias]:
+    if not isinstance(update, Mapping):
+        raise InvalidRequest(
+            "model_aliases must be an object of client model id -> alias", param="model_aliases"
+        )
+    for client_id, target in update.items():
+        param = f"model_aliases.{client_id}"
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise InvalidRequest("model alias names must be non-empty strings", param="model_aliases")
+        if target is None:
+            aliases.pop(client_id, None)
+        elif isinstance(target, str) and target.strip():
+            aliases[client_id] = ModelAlias(target.strip())
+        elif isinstance(target, Mapping) and isinstance(target.get("model"), str) and target["model"].strip():
+            parameters = target.get("parameters") or {}
+            max_mode = target.get("max_mode", False)
+            if not isinstance(parameters, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in parameters.items()
+            ):
+                raise InvalidRequest(
+                    f"{param}.parameters must map strings to strings", param=f"{param}.parameters"
+                )
+            if not isinstance(max_mode, bool):
+                raise InvalidRequest(f"{param}.max_mode must be true or false", param=f"{param}.max_mode")
+            aliases[client_id] = ModelAlias(target["model"].strip(), max_mode, dict(parameters))
+        else:
+            raise InvalidRequest(
+                f'{param} must be a Cursor model id or {{"model", "max_mode"?, "parameters"?}}', param=param
+            )
+    return aliases
 
 
 def _merge_identity(identity: dict[str, dict[str, Any]], update: Any) -> dict[str, dict[str, Any]]:
@@ -116,10 +224,13 @@ def _merge_identity(identity: dict[str, dict[str, Any]], update: Any) -> dict[st
 
 
 def from_stored(data: Mapping[str, Any], version: int, defaults: RuntimeConfig) -> RuntimeConfig:
-    """Stored JSON -> config; fields a newer version wrote (or invalid leftovers) fall back to defaults."""
-    try:
-        known = {k: v for k, v in data.items() if k in FIELDS}
-        config = apply_update(defaults, known)
-    except InvalidRequest:
-        config = defaults
-    return RuntimeConfig(config.cursor_protocol, config.thinking_output, config.client_identity, version)
+    """Stored JSON -> config. Each field is applied on its own, so one invalid leftover (or a field a
+    newer version wrote) falls back to its default without discarding the rest."""
+    config = defaults
+    for name in FIELDS:
+        if name in data:
+            try:
+                config = apply_update(config, {name: data[name]})
+            except InvalidRequest:
+                continue
+    return replace(config, version=version)

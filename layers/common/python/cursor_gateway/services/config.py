@@ -79,7 +79,7 @@ class ConfigService:
 
 
 def _answer(message: str, config: RuntimeConfig) -> dict[str, Any]:
-    return {"status": "success", "message": message, "data": config.as_json(), "version": config.version}
+    return {"status": "success", "message": message, "data": config.public_json(), "version": config.version}
 
 
 def build_config_service(settings: Settings) -> ConfigService:
