@@ -6,10 +6,11 @@ its own stream format. Protocol bookkeeping (request context, blobs, heartbeats)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +20,38 @@ class ImagePart:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A call the model asked for: also an event while streaming, and part of assistant history."""
+
+    id: str
+    name: str
+    arguments: str  # JSON text of the arguments object
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     role: Role
     text: str
     images: tuple[ImagePart, ...] = ()
+    # assistant messages: the tool calls the model made in that turn
+    tool_calls: tuple[ToolCall, ...] = ()
+    # tool messages (results): which call they answer
+    tool_call_id: str = ""
+    tool_name: str = ""
+    is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A client tool: name, description and the JSON Schema of its arguments."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+# "auto" | "none" | "required" | the name of one tool the model must call
+ToolChoice = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +74,10 @@ class ChatRequest:
     stream: bool = False
     max_tokens: int | None = None
     request_id: str = ""
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: ToolChoice = "auto"
+    # Anthropic-style requests ask for thinking explicitly; None means "the model's default"
+    thinking: bool | None = None
 
     @property
     def system_text(self) -> str:
@@ -78,13 +111,6 @@ class TextDelta:
 @dataclass(frozen=True, slots=True)
 class ThinkingDelta:
     text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    id: str
-    name: str
-    arguments: str
 
 
 @dataclass(frozen=True, slots=True)
