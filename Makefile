@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: venv tools run test proto lint build bench
+.PHONY: venv tools run test proto lint build bench cold-start
 
 venv: $(STAMP)
 
@@ -75,3 +75,7 @@ build: tools
 # Benchmarks print figures and ratios (never gates): chat through the gateway vs straight to the fake.
 bench: venv
 	$(BIN)/python bench/bench_chat.py
+
+# Import time of every Lambda handler module (a cold start's init), and no network calls in it.
+cold-start: venv
+	$(BIN)/python bench/cold_start.py
