@@ -82,6 +82,8 @@ def record(alias: str = "a", **changes: Any) -> TokenRecord:
         user_id=f"user_{alias}",
         token_type="session",
         expires_at=NOW + 86400.5,
+        usable_models=("claude-4.6-sonnet", "gpt-5.2"),
+        cursor_protocol="inference",
         created_at=NOW,
     )
     return replace(base, **changes)
@@ -153,6 +155,18 @@ def test_cache_access_token(store: TokenStore) -> None:
     assert (cached.access_token, cached.access_expires_at, cached.version) == ("x.y.z", NOW + 3600, 2)
     assert cached.primary_token == v1.primary_token
     assert store.get("a") == cached
+
+
+def test_set_usable_models_touches_only_that_field(store: TokenStore) -> None:
+    v1 = store.put_new(record("a", usable_models=()))
+    assert v1.usable_models == ()
+    updated = store.set_usable_models("a", ("default", "gpt-5.2"))
+    assert (updated.usable_models, updated.version) == (("default", "gpt-5.2"), 2)
+    assert replace(updated, usable_models=(), version=1, updated_at=v1.updated_at) == v1
+    assert store.get("a") == updated
+    assert store.set_usable_models("a", ()).usable_models == ()
+    with pytest.raises(NotFound):
+        store.set_usable_models("ghost", ("x",))
 
 
 def test_delete(store: TokenStore) -> None:

@@ -89,6 +89,11 @@ class TokenRecord:
     token_type: str = ""
     # Expiry of the primary token (JWT `exp`); 0 for api keys, which do not expire by themselves.
     expires_at: float = 0.0
+    # Cursor model ids this account may use (`GetUsableModels`); empty means "not known yet", and such a
+    # token is eligible for every model.
+    usable_models: tuple[str, ...] = ()
+    # Protocol profile for this token only (agent | inference | legacy); "" follows the runtime config.
+    cursor_protocol: str = ""
     created_at: float = 0.0
     updated_at: float = 0.0
     version: int = 0

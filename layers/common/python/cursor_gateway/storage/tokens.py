@@ -68,6 +68,10 @@ class TokenStore(Protocol):
         """Replace a session token by its refreshed JWT (shared by every instance from then on)."""
         ...
 
+    def set_usable_models(self, alias: str, models: tuple[str, ...]) -> TokenRecord:
+        """Store the account's usable model ids (touches only that field)."""
+        ...
+
     def delete(self, alias: str) -> bool: ...
 
 
@@ -147,6 +151,15 @@ class InMemoryTokenStore:
             self._items[alias] = stored
             return stored
 
+    def set_usable_models(self, alias: str, models: tuple[str, ...]) -> TokenRecord:
+        with self._lock:
+            current = self._current(alias)
+            stored = replace(
+                current, usable_models=tuple(models), version=current.version + 1, updated_at=self._clock()
+            )
+            self._items[alias] = stored
+            return stored
+
     def delete(self, alias: str) -> bool:
         with self._lock:
             return self._items.pop(alias, None) is not None
@@ -179,6 +192,8 @@ def _attr(value: Any) -> dict[str, Any]:
         return {"S": value}
     if isinstance(value, dict):
         return {"M": {k: _attr(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [_attr(v) for v in value]}
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
@@ -191,10 +206,14 @@ def _plain(attr: dict[str, Any]) -> Any:
         return attr["BOOL"]
     if "M" in attr:
         return {k: _plain(v) for k, v in attr["M"].items()}
+    if "L" in attr:
+        return [_plain(v) for v in attr["L"]]
     return None
 
 
 def _coerce(value: Any, default: Any) -> Any:
+    if isinstance(default, tuple):
+        return tuple(str(v) for v in value) if isinstance(value, list) else default
     if isinstance(default, bool):
         return bool(value)
     if isinstance(default, int):
@@ -300,6 +319,9 @@ class DynamoTokenStore:
     def store_refreshed_session(self, alias: str, token: str, expires_at: float) -> TokenRecord:
         changes = {"primary_token": _attr(token), "expires_at": _number(float(expires_at))}
         return self._update(alias, changes, None)
+
+    def set_usable_models(self, alias: str, models: tuple[str, ...]) -> TokenRecord:
+        return self._update(alias, {"usable_models": _attr(list(models))}, None)
 
     def delete(self, alias: str) -> bool:
         answer = self._call("delete_item", TableName=self.table, Key=self._key(alias), ReturnValues="ALL_OLD")
