@@ -17,6 +17,10 @@ Role = Literal["system", "user", "assistant", "tool"]
 class ImagePart:
     mime_type: str
     data: bytes
+    # An http(s) image the client referenced: the API adapters only record it; services fetch it
+    # through the guarded fetcher (or refuse it, per `vision_ability`) before the chat opens, so an
+    # upstream profile only ever sees images with `data`.
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
