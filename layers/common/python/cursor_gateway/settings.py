@@ -6,6 +6,7 @@ Every setting is declared in `SETTINGS` with its default and meaning; that table
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -116,6 +117,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Longest a chat request may stream; then it ends with an in-band error. API Gateway stops streams "
         "at 15 min and Lambda would keep running, so the template sets 840.",
     ),
+    # --- vision (issue 6): http(s) image URLs, fetched only when vision_ability is `all` ---
+    SettingSpec(
+        "IMAGE_FETCH_MAX_BYTES", "5000000", "Largest image fetched from an http(s) URL (a 400 above)."
+    ),
+    SettingSpec(
+        "IMAGE_FETCH_TIMEOUT", "10", "Seconds one image URL may take, redirects and download included."
+    ),
+    SettingSpec("IMAGE_FETCH_MAX_REDIRECTS", "3", "Redirects followed per image URL (each hop re-checked)."),
+    SettingSpec(
+        "IMAGE_FETCH_ALLOW_NETWORKS",
+        "",
+        "Comma-separated CIDRs exempt from the image fetch guard (tests on 127.0.0.1, a trusted internal "
+        "image host). Empty: every non-public address is refused. Cloud metadata addresses never pass.",
+    ),
     # --- analytics (issue 7): scheduled pulls of Cursor's Admin API AI code tracking data ---
     SettingSpec("CURSOR_ADMIN_API_URL", "https://api.cursor.com", "Base URL of Cursor's Admin API."),
     SettingSpec(
@@ -224,6 +239,11 @@ class Settings:
     secrets_cache_seconds: float = 300.0
     sse_keepalive_seconds: float = 15.0
     max_stream_seconds: float = 840.0
+    # --- vision (issue 6) ---
+    image_fetch_max_bytes: int = 5_000_000
+    image_fetch_timeout: float = 10.0
+    image_fetch_max_redirects: int = 3
+    image_fetch_allow_networks: tuple[str, ...] = ()
     # --- analytics (issue 7) ---
     cursor_admin_api_url: str = "https://api.cursor.com"
     cursor_admin_api_key: str = ""
@@ -276,6 +296,18 @@ class Settings:
         if self.sse_keepalive_seconds <= 0 or self.max_stream_seconds <= 0:
             raise ValueError("SSE_KEEPALIVE_SECONDS and MAX_STREAM_SECONDS must be > 0")
         self._validate_analytics()
+        self._validate_image_fetch()
+
+    def _validate_image_fetch(self) -> None:
+        if self.image_fetch_max_bytes < 1 or self.image_fetch_timeout <= 0:
+            raise ValueError("IMAGE_FETCH_MAX_BYTES and IMAGE_FETCH_TIMEOUT must be > 0")
+        if self.image_fetch_max_redirects < 0:
+            raise ValueError("IMAGE_FETCH_MAX_REDIRECTS must be >= 0")
+        for network in self.image_fetch_allow_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"IMAGE_FETCH_ALLOW_NETWORKS: '{network}' is not a CIDR") from None
 
     def _validate_analytics(self) -> None:
         if self.cursor_admin_api_rpm < 1:
@@ -294,7 +326,7 @@ class Settings:
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:
-    if name in ("cors_origins", "canary_profiles"):
+    if name in ("cors_origins", "canary_profiles", "image_fetch_allow_networks"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     if isinstance(default, bool):
         return _as_bool(raw)
