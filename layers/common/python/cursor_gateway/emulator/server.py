@@ -20,6 +20,8 @@ from google.protobuf.message import DecodeError
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.envelope import EnvelopeDecoder, ProtocolViolation, encode_envelope
+from cursor_gateway.emulator.account import PATHS as ACCOUNT_PATHS
+from cursor_gateway.emulator.account import AccountState, serve_account
 from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
 from cursor_gateway.emulator.h2server import H2Server, H2Stream
 from cursor_gateway.emulator.tokens import fake_jwt, jwt_expired
@@ -79,6 +81,7 @@ class FakeCursor:
         self.bad_api_keys: set[str] = set()
         self.refresh_calls: list[str] = []  # the refresh_token of every /oauth/token call
         self.revoked_sessions: set[str] = set()  # refresh tokens answered with shouldLogout
+        self.accounts = AccountState()  # stripe profile, user info, server config (emulator/account.py)
         self.server = H2Server(self.handle)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -121,6 +124,8 @@ class FakeCursor:
             await self._exchange(stream)
         elif path == "/oauth/token":
             await self._refresh(stream)
+        elif path in ACCOUNT_PATHS:
+            await serve_account(self, stream)
         elif path == "/_emulator/behaviour":
             await self._control(stream)
         elif self.default.mode == "raw":
