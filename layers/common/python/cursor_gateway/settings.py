@@ -7,6 +7,7 @@ Every setting is declared in `SETTINGS` with its default and meaning; that table
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -83,11 +84,80 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Where thinking goes in OpenAI responses: reasoning_content or think_tags.",
     ),
     SettingSpec("THINKING_TAG", "think", "Tag name used when THINKING_OUTPUT=think_tags."),
+    SettingSpec("CANARY_PROFILES", "agent", "Comma-separated protocol profiles the drift canary probes."),
+    SettingSpec("CANARY_MODEL", "default", "Model the drift canary asks."),
+    SettingSpec(
+        "CANARY_MIN_INTERVAL", "3600", "Seconds between two canary probes of one profile (quota is spent)."
+    ),
+    SettingSpec(
+        "CANARY_TABLE", "cursor-gateway-canary", "DynamoDB table of the last canary result per profile."
+    ),
     SettingSpec(
         "CONFIG_TABLE", "cursor-gateway-config", "DynamoDB table of the runtime config and its versions."
     ),
     SettingSpec(
         "CONFIG_CACHE_SECONDS", "5", "How long one process reuses the stored config before re-reading it."
+    ),
+    # --- runtime config defaults: each is the environment twin of a POST /config field (the stored config
+    # overrides it at run time; `{"action": "reset"}` goes back to these) ---
+    SettingSpec(
+        "VISION_ABILITY",
+        "base64",
+        "Images in chat: none (refused), base64 (data: URLs only) or all (also http(s) URLs). "
+        "Config field vision_ability.",
+    ),
+    SettingSpec(
+        "TOKEN_SELECTION",
+        "round_robin",
+        "How chat picks a token: round_robin or fill_first. Config field token_selection.",
+    ),
+    SettingSpec("ENABLE_SLOW_POOL", "false", "Allow Cursor's slow pool. Config field enable_slow_pool."),
+    SettingSpec(
+        "ENABLE_LONG_CONTEXT", "false", "Ask for long-context mode. Config field enable_long_context."
+    ),
+    SettingSpec(
+        "INCLUDE_WEB_REFERENCES",
+        "false",
+        "Put web references into the answer text. Config field include_web_references.",
+    ),
+    SettingSpec(
+        "ENABLE_DYNAMIC_KEY",
+        "false",
+        "Accept the reference's self-describing `sk-` keys (they carry their own Cursor token) on the "
+        "chat routes. Config field enable_dynamic_key.",
+    ),
+    SettingSpec(
+        "USAGE_CHECK_MODELS",
+        "default",
+        "Models whose usage is checked: none, default, all, list:model-a,model-b, or the JSON "
+        '{"type", "content"}. Config field usage_check_models.',
+    ),
+    SettingSpec(
+        "MODEL_ALIASES",
+        "",
+        'JSON object: client model id -> Cursor model id or {"model", "max_mode"?, "parameters"?}. '
+        "Config field model_aliases.",
+    ),
+    SettingSpec(
+        "KEY_PREFIX", "sk-", "Prefix of the reference's dynamic keys (read when ENABLE_DYNAMIC_KEY is on)."
+    ),
+    # --- gateway keys (POST /build-key, GET /keys) ---
+    SettingSpec("KEYS_TABLE", "cursor-gateway-keys", "DynamoDB table of gateway keys (`cgk_...`)."),
+    SettingSpec(
+        "KEYS_CACHE_SECONDS",
+        "10",
+        "How long one process trusts a checked gateway key (a revocation reaches other instances within "
+        "this; the instance that revoked it forgets the key at once).",
+    ),
+    SettingSpec(
+        "KEY_LAST_USED_SECONDS",
+        "300",
+        "A key's last-used time is written at most once per this interval (not on every request).",
+    ),
+    SettingSpec(
+        "PROXIES_CACHE_SECONDS",
+        "5",
+        "How long one process reuses the stored proxy table before re-reading it.",
     ),
     SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
     SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),
@@ -231,6 +301,19 @@ class Settings:
     canary_table: str = "cursor-gateway-canary"
     config_table: str = "cursor-gateway-config"
     config_cache_seconds: float = 5.0
+    vision_ability: str = "base64"
+    token_selection: str = "round_robin"
+    enable_slow_pool: bool = False
+    enable_long_context: bool = False
+    include_web_references: bool = False
+    enable_dynamic_key: bool = False
+    usage_check_models: str = "default"
+    model_aliases: str = ""
+    key_prefix: str = "sk-"
+    keys_table: str = "cursor-gateway-keys"
+    keys_cache_seconds: float = 10.0
+    key_last_used_seconds: float = 300.0
+    proxies_cache_seconds: float = 5.0
     tokens_table: str = "cursor-gateway-tokens"
     data_dir: str = "./data"
     log_level: str = "INFO"
@@ -293,6 +376,7 @@ class Settings:
             raise ValueError("THINKING_OUTPUT must be reasoning_content or think_tags")
         if self.max_token_attempts < 1:
             raise ValueError("MAX_TOKEN_ATTEMPTS must be >= 1")
+        self._validate_config_defaults()
         if self.sse_keepalive_seconds <= 0 or self.max_stream_seconds <= 0:
             raise ValueError("SSE_KEEPALIVE_SECONDS and MAX_STREAM_SECONDS must be > 0")
         self._validate_analytics()
@@ -308,6 +392,27 @@ class Settings:
                 ipaddress.ip_network(network, strict=False)
             except ValueError:
                 raise ValueError(f"IMAGE_FETCH_ALLOW_NETWORKS: '{network}' is not a CIDR") from None
+
+    def _validate_config_defaults(self) -> None:
+        """The environment twins of the config fields: values checked here; ConfigService.defaults() checks
+        the shapes inside the JSON ones with the config's own rules."""
+        if self.vision_ability not in ("none", "base64", "all"):
+            raise ValueError("VISION_ABILITY must be none, base64 or all")
+        if self.token_selection not in ("round_robin", "fill_first"):
+            raise ValueError("TOKEN_SELECTION must be round_robin or fill_first")
+        usage = self.usage_check_models.strip()
+        if not (usage in ("none", "default", "all") or usage.startswith(("list:", "{"))):
+            raise ValueError('USAGE_CHECK_MODELS must be none, default, all, list:a,b or {"type", "content"}')
+        for name, text in (("USAGE_CHECK_MODELS", usage), ("MODEL_ALIASES", self.model_aliases.strip())):
+            if text.startswith("{") or (name == "MODEL_ALIASES" and text):
+                try:
+                    parsed = json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"{name} is not valid JSON: {exc}") from None
+                if not isinstance(parsed, dict):
+                    raise ValueError(f"{name} must be a JSON object")
+        if not self.key_prefix:
+            raise ValueError("KEY_PREFIX must not be empty")
 
     def _validate_analytics(self) -> None:
         if self.cursor_admin_api_rpm < 1:
