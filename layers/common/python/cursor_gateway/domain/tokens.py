@@ -30,6 +30,7 @@ import hashlib
 import json
 import re
 import uuid
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -53,6 +54,7 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _API_KEY = re.compile(r"^crsr_[A-Za-z0-9_-]{16,}$")
 _TIMESTAMP8 = re.compile(r"^[A-Za-z0-9_-]{8}$")
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
+_TZ_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,16 @@ class TokenRecord:
     usable_models: tuple[str, ...] = ()
     # Protocol profile for this token only (agent | inference | legacy); "" follows the runtime config.
     cursor_protocol: str = ""
+    # Account profile (`POST /tokens/profile/update`, domain.accounts): the plan and dashboard user as
+    # Cursor last reported them. Membership values are kept as sent; `profile_updated_at` 0 = never fetched.
+    membership_type: str = ""
+    trial_days_remaining: int = 0
+    subscription_status: str = ""
+    email: str = ""
+    user_name: str = ""
+    user_updated_at: str = ""
+    user_picture: str = ""
+    profile_updated_at: float = 0.0
     created_at: float = 0.0
     updated_at: float = 0.0
     version: int = 0
@@ -312,6 +324,18 @@ def is_uuid(value: str) -> bool:
         uuid.UUID(value)
     except ValueError:
         return False
+    return True
+
+
+def is_valid_timezone(name: str) -> bool:
+    """An IANA zone name the tz database knows (`Europe/Paris`, `UTC`). Without any tz database on the
+    host (some minimal images ship none), a name of IANA shape is accepted rather than refusing them all."""
+    if not _TZ_NAME.match(name):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return not zoneinfo.available_timezones()
     return True
 
 

@@ -10,6 +10,10 @@ write is conditional, so concurrent writers (many Lambda instances) never silent
                   for read-modify-write callers (the pool), without it a blind set of the health map.
 - `cache_access_token` touches only the exchanged-JWT fields; two instances caching different valid
                   JWTs for the same key may both succeed, and either result is correct.
+- `update_fields` sets only the named fields (admin edits: status, proxy, timezone, profile ...), so it
+                  never undoes a concurrent write to any other field; `expected_version` makes it a CAS.
+- `rename`       moves a record to a new alias in one transaction (Put new if absent + Delete old if
+                  still at the version read): `DuplicateAlias` or `VersionConflict`, never a half-rename.
 
 Attributes this code does not know are ignored on read, so a newer writer never breaks an older reader.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, asdict, fields, replace
 from decimal import Decimal
 from typing import Any, Protocol
@@ -72,7 +76,29 @@ class TokenStore(Protocol):
         """Store the account's usable model ids (touches only that field)."""
         ...
 
+    def update_fields(
+        self, alias: str, changes: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> TokenRecord:
+        """Set only these `TokenRecord` fields; `NotFound` if the alias is gone, `VersionConflict` if
+        `expected_version` is given and no longer current."""
+        ...
+
+    def rename(self, record: TokenRecord, new_alias: str) -> TokenRecord:
+        """Move `record` (as read, with its version) to `new_alias`, atomically and only if nobody wrote it
+        since: `DuplicateAlias`, `VersionConflict` or `NotFound` otherwise, and then nothing changed."""
+        ...
+
     def delete(self, alias: str) -> bool: ...
+
+
+# Fields `update_fields` may not set: the key, and what the store itself maintains.
+_NOT_UPDATABLE = frozenset({"alias", "version", "updated_at"})
+
+
+def _check_changes(changes: Mapping[str, Any]) -> None:
+    unknown = set(changes) - set(_RECORD_FIELDS) | (set(changes) & _NOT_UPDATABLE)
+    if unknown:
+        raise ValueError(f"update_fields cannot set {sorted(unknown)}")
 
 
 def _sorted(records: list[TokenRecord]) -> list[TokenRecord]:
@@ -158,6 +184,30 @@ class InMemoryTokenStore:
                 current, usable_models=tuple(models), version=current.version + 1, updated_at=self._clock()
             )
             self._items[alias] = stored
+            return stored
+
+    def update_fields(
+        self, alias: str, changes: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> TokenRecord:
+        _check_changes(changes)
+        with self._lock:
+            current = self._current(alias)
+            if expected_version is not None and current.version != expected_version:
+                raise VersionConflict(f"Token '{alias}' changed concurrently; read it again")
+            stored = replace(current, **changes, version=current.version + 1, updated_at=self._clock())
+            self._items[alias] = stored
+            return stored
+
+    def rename(self, record: TokenRecord, new_alias: str) -> TokenRecord:
+        with self._lock:
+            current = self._current(record.alias)
+            if new_alias in self._items:
+                raise DuplicateAlias(f"Token alias '{new_alias}' already exists")
+            if current.version != record.version:
+                raise VersionConflict(f"Token '{record.alias}' changed concurrently; read it again")
+            stored = replace(record, alias=new_alias, version=record.version + 1, updated_at=self._clock())
+            del self._items[record.alias]
+            self._items[new_alias] = stored
             return stored
 
     def delete(self, alias: str) -> bool:
@@ -322,6 +372,56 @@ class DynamoTokenStore:
 
     def set_usable_models(self, alias: str, models: tuple[str, ...]) -> TokenRecord:
         return self._update(alias, {"usable_models": _attr(list(models))}, None)
+
+    def update_fields(
+        self, alias: str, changes: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> TokenRecord:
+        _check_changes(changes)
+        sets = {
+            name: _attr(asdict(value) if isinstance(value, TokenHealth) else value)
+            for name, value in changes.items()
+        }
+        return self._update(alias, sets, expected_version)
+
+    def rename(self, record: TokenRecord, new_alias: str) -> TokenRecord:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        stored = replace(record, alias=new_alias, version=record.version + 1, updated_at=self._clock())
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": record_to_item(stored),
+                            "ConditionExpression": "attribute_not_exists(alias)",
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": self._key(record.alias),
+                            "ConditionExpression": "#v = :expected",
+                            "ExpressionAttributeNames": {"#v": "version"},
+                            "ExpressionAttributeValues": {":expected": _number(record.version)},
+                        }
+                    },
+                ],
+                # Idempotent for 10 minutes: boto3's retry of a transaction whose answer was lost is a no-op.
+                ClientRequestToken=uuid.uuid4().hex,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise StorageUnavailable(f"DynamoDB rename on {self.table} failed: {exc}") from exc
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+            if reasons[:1] == ["ConditionalCheckFailed"] or (not reasons and self.get(new_alias)):
+                raise DuplicateAlias(f"Token alias '{new_alias}' already exists") from None
+            if len(reasons) > 1 and reasons[1] not in ("ConditionalCheckFailed", "None", None):
+                raise StorageUnavailable(f"DynamoDB rename on {self.table} failed: {reasons}") from exc
+            raise self._why_failed(record.alias) from None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"DynamoDB rename on {self.table} failed: {exc}") from exc
+        return stored
 
     def delete(self, alias: str) -> bool:
         answer = self._call("delete_item", TableName=self.table, Key=self._key(alias), ReturnValues="ALL_OLD")
