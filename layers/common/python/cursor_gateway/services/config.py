@@ -1,19 +1,31 @@
 """Runtime config as a use case: read (cached a few seconds per process, so warm instances pick up a
-change quickly without a store read per request), update with a conditional write, and the identity a
-profile presents (defaults <- environment <- stored config)."""
+change quickly without a store read per request), update / reset / rollback with a conditional write, and
+the identity a profile presents (built-in defaults <- environment <- stored config).
+
+The store keeps only what an operator set (a field sent with `null` is removed again), so a field never
+set follows its environment twin (settings.SETTINGS, `GET /env-example`); `reset` stores nothing set.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from cursor_gateway.domain.config import RuntimeConfig, apply_update, from_stored
-from cursor_gateway.errors import InvalidRequest
+from cursor_gateway.errors import InvalidRequest, NotFound
 from cursor_gateway.settings import Settings
-from cursor_gateway.storage.config import ConfigStore
+from cursor_gateway.storage.config import ConfigConflict, ConfigStore
 from cursor_gateway.upstream.identity import ClientIdentity, default_identity
+
+log = logging.getLogger("cursor_gateway.services.config")
+
+# A change without `expected_version` is re-applied on the newer version after a conflict (it names only
+# the fields it changes, so nothing another writer did is lost); this many tries, then 409.
+_CONFLICT_RETRIES = 8
 
 
 class ConfigService:
@@ -25,11 +37,20 @@ class ConfigService:
         self.clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[float, RuntimeConfig] | None = None
+        self._defaults: RuntimeConfig | None = None
 
     def defaults(self) -> RuntimeConfig:
-        return RuntimeConfig(
-            cursor_protocol=self.settings.cursor_protocol, thinking_output=self.settings.thinking_output
-        )
+        """The config before any stored change: built-in defaults overridden by the environment twins.
+        A twin whose value the config rules refuse is logged and skipped (the rest still apply)."""
+        if self._defaults is None:
+            config = RuntimeConfig()
+            for name, value in environment_twins(self.settings).items():
+                try:
+                    config = apply_update(config, {name: value})
+                except InvalidRequest as exc:
+                    log.error("ignoring %s from the environment: %s", name.upper(), exc.message)
+            self._defaults = config
+        return self._defaults
 
     def current(self) -> RuntimeConfig:
         now = self.clock()
@@ -65,17 +86,84 @@ class ConfigService:
     def update(self, changes: Mapping[str, Any], expected_version: int | None = None) -> dict[str, Any]:
         if not changes:
             raise InvalidRequest("Nothing to update: send at least one config field")
-        version, data = self.store.load()
-        if expected_version is not None and expected_version != version:
-            from cursor_gateway.storage.config import ConfigConflict
 
-            raise ConfigConflict(f"Config is at version {version}, not {expected_version}; read it again")
-        current = from_stored(data, version, self.defaults())
-        updated = apply_update(current, changes)
-        new_version = self.store.save(updated.as_json(), version)
-        self.invalidate()
-        config = self.current()
-        return _answer(f"Configuration updated to version {new_version}", config)
+        def change(version: int, data: dict[str, Any]) -> dict[str, Any]:
+            updated = apply_update(from_stored(data, version, self.defaults()), changes)
+            as_json = updated.as_json()
+            stored = dict(data)
+            for name in changes:
+                if changes[name] is None and name not in ("client_identity", "model_aliases"):
+                    stored.pop(name, None)  # back to the environment twin
+                else:
+                    stored[name] = as_json[name]
+            return stored
+
+        written = self._write(change, expected_version)
+        return _answer(f"Configuration updated to version {written.version}", written)
+
+    def reset(self, expected_version: int | None = None) -> dict[str, Any]:
+        """Back to the defaults (environment twins), as a new version; earlier versions stay."""
+        written = self._write(lambda _version, _data: {}, expected_version)
+        return _answer(f"Configuration reset to the defaults as version {written.version}", written)
+
+    def rollback(self, version: int, expected_version: int | None = None) -> dict[str, Any]:
+        """Restore what version `version` stored, as a new version (history is never rewritten)."""
+        if version < 1:
+            raise InvalidRequest("version must be >= 1", param="version")
+        restored = self.store.load_version(version)
+        if restored is None:
+            raise NotFound(f"Config version {version} does not exist")
+        written = self._write(lambda _version, _data: dict(restored), expected_version)
+        return _answer(f"Configuration version {version} restored as version {written.version}", written)
+
+    def _write(
+        self, change: Callable[[int, dict[str, Any]], dict[str, Any]], expected_version: int | None
+    ) -> RuntimeConfig:
+        """Read, change, conditional write; the config as written (a later write by someone else may
+        already be newer). With `expected_version` a newer stored version is a 409; without, a conflicting
+        concurrent write makes us re-read and apply the change again."""
+        for _ in range(_CONFLICT_RETRIES):
+            version, data = self.store.load()
+            if expected_version is not None and expected_version != version:
+                raise ConfigConflict(f"Config is at version {version}, not {expected_version}; read it again")
+            changed = change(version, data)
+            try:
+                new_version = self.store.save(changed, version)
+            except ConfigConflict:
+                if expected_version is not None:
+                    raise
+                continue
+            self.invalidate()
+            return from_stored(changed, new_version, self.defaults())
+        raise ConfigConflict("Config kept changing concurrently; try again")
+
+
+def environment_twins(settings: Settings) -> dict[str, Any]:
+    """Each config field's environment twin (settings.SETTINGS), in the config's own shapes."""
+    aliases = settings.model_aliases.strip()
+    return {
+        "cursor_protocol": settings.cursor_protocol,
+        "thinking_output": settings.thinking_output,
+        "vision_ability": settings.vision_ability,
+        "token_selection": settings.token_selection,
+        "enable_slow_pool": settings.enable_slow_pool,
+        "enable_long_context": settings.enable_long_context,
+        "include_web_references": settings.include_web_references,
+        "enable_dynamic_key": settings.enable_dynamic_key,
+        "usage_check_models": usage_check_from_text(settings.usage_check_models),
+        "share_token": settings.shared_token,
+        "model_aliases": json.loads(aliases) if aliases else {},
+    }
+
+
+def usage_check_from_text(text: str) -> Any:
+    """USAGE_CHECK_MODELS: `none` | `default` | `all` | `list:a,b` | the JSON object of the config field."""
+    text = text.strip()
+    if text.startswith("{"):
+        return json.loads(text)
+    if text.startswith("list:"):
+        return {"type": "list", "content": text[len("list:") :]}
+    return {"type": text, "content": ""}
 
 
 def _answer(message: str, config: RuntimeConfig) -> dict[str, Any]:

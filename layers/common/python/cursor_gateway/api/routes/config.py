@@ -1,30 +1,89 @@
-"""`POST /config`: read or change the runtime config (admin). Flat body: `{"action": ..., <field>: ...}`."""
+"""The runtime config (admin-api.md "Config") and the settings reference.
+
+- `POST /config` (admin), flat body `{"action": ..., <field>: ...}`: get, update (fields), reset,
+  rollback (`"version": n`); `expected_version` makes any change conditional (409 when stale).
+- `GET /config` (public): a small page that holds no data; its script calls `POST /config` with the
+  admin key the user pastes.
+- `GET /env-example` (public): every setting with its default and meaning, from settings.SETTINGS.
+
+Handlers are sync on purpose: the store calls block, and FastAPI runs sync handlers in its thread pool.
+"""
 
 from __future__ import annotations
 
+import textwrap
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, StrictInt
 
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import require_admin
 from cursor_gateway.api.body import json_body
+from cursor_gateway.errors import InvalidRequest
+from cursor_gateway.settings import SETTINGS
 
 router = APIRouter()
 
 
 class ConfigRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
-    action: Literal["get", "update"]
-    expected_version: int | None = None
+    action: Literal["get", "update", "reset", "rollback"]
+    expected_version: StrictInt | None = None
+    version: StrictInt | None = None
 
 
 @router.post("/config", dependencies=[Depends(require_admin)])
-async def post_config(
+def post_config(
     request: Request, body: Annotated[ConfigRequest, Depends(json_body(ConfigRequest))]
 ) -> dict[str, Any]:
     service = services_of(request.app).config
+    fields = dict(body.model_extra or {})
+    if body.action != "update" and fields:
+        raise InvalidRequest(
+            f"Config fields are only accepted with action 'update' (got {', '.join(sorted(fields))})",
+            param=sorted(fields)[0],
+        )
+    if body.action != "rollback" and body.version is not None:
+        raise InvalidRequest("'version' is only for action 'rollback'", param="version")
     if body.action == "get":
         return service.get()
-    return service.update(dict(body.model_extra or {}), body.expected_version)
+    if body.action == "reset":
+        return service.reset(body.expected_version)
+    if body.action == "rollback":
+        if body.version is None:
+            raise InvalidRequest("Missing required parameter: 'version'", param="version")
+        return service.rollback(body.version, body.expected_version)
+    return service.update(fields, body.expected_version)
+
+
+@router.get("/config", response_class=HTMLResponse)
+def config_page() -> HTMLResponse:
+    return HTMLResponse(_page(), headers={"cache-control": "no-store"})
+
+
+@router.get("/env-example", response_class=PlainTextResponse)
+def env_example() -> PlainTextResponse:
+    return PlainTextResponse(env_example_text())
+
+
+@cache
+def _page() -> str:
+    return resources.files("cursor_gateway.api").joinpath("static/config.html").read_text("utf-8")
+
+
+def env_example_text() -> str:
+    """A `.env` file: each setting's meaning as a comment above `NAME=default`."""
+    lines = [
+        "# cursor-gateway settings: environment variables, shown with their defaults.",
+        "# Fields of POST /config have a twin here; the stored config overrides the twin at run time.",
+        "",
+    ]
+    for spec in SETTINGS:
+        lines.extend(textwrap.wrap(spec.meaning, width=98, initial_indent="# ", subsequent_indent="# "))
+        lines.append(f"{spec.name}={spec.default}")
+        lines.append("")
+    return "\n".join(lines)
