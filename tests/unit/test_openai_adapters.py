@@ -123,7 +123,14 @@ def test_jpg_mime_is_normalised() -> None:
 
 
 @pytest.mark.parametrize("url", ["https://example.com/cat.png", "http://127.0.0.1/cat.png"])
-def test_http_image_url_is_400(url: str) -> None:
+def test_http_image_url_is_left_for_the_guarded_fetch(url: str) -> None:
+    # The pure adapter only marks it; services.images fetches or refuses it (vision_ability, SSRF guard).
+    messages = convert([image_message({"url": url})])
+    assert messages[0].images == (ImagePart("", b"", url=url),)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/cat.png", "file:///etc/passwd", "cat.png"])
+def test_other_image_url_schemes_are_400(url: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         convert([image_message({"url": url})])
     assert info.value.status == 400

@@ -106,11 +106,12 @@ def check_parameters(body: ChatCompletionIn) -> list[str]:
 
 def _image(url: str, index: int) -> ImagePart:
     param = f"messages[{index}].content"
+    if url.lower().startswith(("http://", "https://")):
+        # Fetched (or refused, per vision_ability) by services.images before the chat opens.
+        return ImagePart(mime_type="", data=b"", url=url)
     if not url.startswith("data:"):
         raise InvalidRequest(
-            "Only base64 data: image URLs are accepted; http(s) image URLs are not enabled",
-            param=param,
-            code="image_url_not_allowed",
+            "Images must be base64 data: URLs or http(s) URLs", param=param, code="image_url_not_allowed"
         )
     header, _, data = url.partition(",")
     mime = header[5:].split(";")[0].lower()

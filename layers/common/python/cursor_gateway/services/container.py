@@ -14,6 +14,7 @@ from cursor_gateway.services.canary import CanaryService
 from cursor_gateway.services.catalog import ModelCatalog, build_catalog
 from cursor_gateway.services.chat import ChatService, build_chat_service
 from cursor_gateway.services.config import ConfigService
+from cursor_gateway.services.images import ImageService, build_image_service
 from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
 from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
@@ -35,6 +36,7 @@ class Services:
     chat: ChatService
     catalog: ModelCatalog
     canary: CanaryService
+    images: ImageService
     started_at: float = _PROCESS_STARTED
 
 
@@ -73,5 +75,6 @@ def build_services(
         chat=chat,
         catalog=build_catalog(settings, pool),
         canary=CanaryService(settings, pool, chat, canary_store, clock=clock),
+        images=build_image_service(settings),
         started_at=_PROCESS_STARTED if clock is time.time else clock(),
     )

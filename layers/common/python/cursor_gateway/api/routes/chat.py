@@ -35,7 +35,8 @@ async def chat_completions(
     services = services_of(request.app)
     settings = services.settings
     deadline += settings.max_stream_seconds
-    thinking_output = services.config.current().thinking_output
+    runtime = services.config.current()
+    thinking_output = runtime.thinking_output
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)
@@ -46,6 +47,8 @@ async def chat_completions(
         request_id=request_id,
         caller_scope=caller.key_id,
     )
+    vision = caller.overrides.get("vision_ability") or runtime.vision_ability
+    chat_request = await services.images.prepare(chat_request, str(vision))
     answer = await services.chat.open(chat_request)
     headers = {"x-request-id": request_id}
     if ignored:
