@@ -76,7 +76,7 @@ def test_role_aliases(role: str, expected: str) -> None:
 
 def test_unknown_role_is_400_naming_the_message() -> None:
     with pytest.raises(InvalidRequest) as info:
-        convert([{"role": "user", "content": "q"}, {"role": "tool", "content": "x"}])
+        convert([{"role": "user", "content": "q"}, {"role": "function", "content": "x"}])
     assert info.value.status == 400
     assert info.value.param == "messages[1].role"
 
@@ -194,7 +194,6 @@ def test_request_fields_carry_through() -> None:
         ({"top_logprobs": 3}, "top_logprobs"),
         ({"modalities": ["text", "audio"]}, "modalities"),
         ({"audio": {"voice": "alloy"}}, "audio"),
-        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
         ({"functions": [{"name": "f"}]}, "functions"),
         ({"function_call": "auto"}, "function_call"),
     ],

@@ -9,15 +9,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import uuid
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice, Role
+from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice, Role, ToolCall, ToolSpec
+from cursor_gateway.domain.tools import EMPTY_SCHEMA, name_problem, schema_problem
 from cursor_gateway.errors import InvalidRequest, UnsupportedParameter
 
-HONOURED = ("model", "messages", "stream", "stream_options", "user")
+HONOURED = ("model", "messages", "stream", "stream_options", "user", "tools", "tool_choice")
 IGNORED = (
     "temperature",
     "top_p",
@@ -36,11 +39,11 @@ IGNORED = (
     "reasoning_effort",
     "prediction",
     "web_search_options",
-    "tool_choice",
     "verbosity",
 )
-# Rejected: n > 1, logprobs/top_logprobs, audio output, tools and functions (until tool calling lands).
-REJECTED = ("n", "logprobs", "top_logprobs", "modalities", "audio", "tools", "functions", "function_call")
+# Rejected: n > 1, logprobs/top_logprobs, audio output, and the deprecated `functions` / `function_call`
+# (their answers have their own legacy shape; `tools` does the same job).
+REJECTED = ("n", "logprobs", "top_logprobs", "modalities", "audio", "functions", "function_call")
 
 _ROLES: dict[str, Role] = {
     "system": "system",
@@ -49,6 +52,7 @@ _ROLES: dict[str, Role] = {
     "human": "user",
     "assistant": "assistant",
     "ai": "assistant",
+    "tool": "tool",
 }
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 CONVERSATION_NAMESPACE = uuid.UUID("4f3c2a10-6b1e-4c47-9a35-0c1b7d2e9f61")
@@ -64,6 +68,8 @@ class ChatMessageIn(BaseModel):
     role: str
     content: str | list[dict[str, Any]] | None = None
     name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
 
 
 class ChatCompletionIn(BaseModel):
@@ -77,7 +83,8 @@ class ChatCompletionIn(BaseModel):
     logprobs: bool | None = None
     top_logprobs: int | None = None
     modalities: list[str] | None = None
-    tools: list[dict[str, Any]] | None = None
+    tools: list[Any] | None = None
+    tool_choice: str | dict[str, Any] | None = None
     functions: list[dict[str, Any]] | None = None
 
 
@@ -94,9 +101,7 @@ def check_parameters(body: ChatCompletionIn) -> list[str]:
     extra = body.model_extra or {}
     if extra.get("audio") is not None:
         raise UnsupportedParameter("Audio output is not supported", param="audio")
-    if body.tools:
-        raise UnsupportedParameter("Tool calling is not supported by this gateway version", param="tools")
-    no_functions = "Function calling is not supported by this gateway version"
+    no_functions = "The deprecated functions API is not supported: send the same definitions as `tools`"
     if body.functions:
         raise UnsupportedParameter(no_functions, param="functions")
     if extra.get("function_call") is not None:
@@ -125,10 +130,44 @@ def _image(url: str, index: int) -> ImagePart:
     return ImagePart(mime_type="image/jpeg" if mime == "image/jpg" else mime, data=raw)
 
 
-def _message(index: int, m: ChatMessageIn) -> Message:
+def _message(index: int, m: ChatMessageIn, call_names: dict[str, str]) -> Message:
     role = _ROLES.get(m.role.lower())
     if role is None:
         raise InvalidRequest(f"Unsupported role '{m.role}'", param=f"messages[{index}].role")
+    message = _content(index, role, m)
+    if role == "assistant" and m.tool_calls:
+        calls = tuple(_tool_call(index, i, c) for i, c in enumerate(m.tool_calls))
+        call_names.update((c.id, c.name) for c in calls)
+        return replace(message, tool_calls=calls)
+    if role == "tool":
+        if not m.tool_call_id:
+            raise InvalidRequest(
+                "tool messages must carry the tool_call_id they answer",
+                param=f"messages[{index}].tool_call_id",
+            )
+        # The name comes from the call it answers (OpenAI tool messages do not repeat it).
+        name = call_names.get(m.tool_call_id) or m.name or ""
+        return replace(message, tool_call_id=m.tool_call_id, tool_name=name)
+    return message
+
+
+def _tool_call(index: int, position: int, call: Any) -> ToolCall:
+    param = f"messages[{index}].tool_calls[{position}]"
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict) or call.get("type", "function") != "function":
+        raise InvalidRequest("tool_calls entries must be of type 'function'", param=param)
+    call_id, name, arguments = call.get("id"), function.get("name"), function.get("arguments", "")
+    if not isinstance(call_id, str) or not call_id:
+        raise InvalidRequest("tool_calls entries need an id", param=f"{param}.id")
+    if not isinstance(name, str) or not name:
+        raise InvalidRequest("tool_calls entries need a function name", param=f"{param}.function.name")
+    if not isinstance(arguments, str):
+        # Some clients send the arguments object itself instead of its JSON text.
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(id=call_id, name=name, arguments=arguments)
+
+
+def _content(index: int, role: Role, m: ChatMessageIn) -> Message:
     if m.content is None or isinstance(m.content, str):
         return Message(role, m.content or "")
     texts: list[str] = []
@@ -154,6 +193,59 @@ def _message(index: int, m: ChatMessageIn) -> Message:
     return Message(role, "\n".join(texts), tuple(images))
 
 
+def tool_specs(tools: list[Any] | None) -> tuple[ToolSpec, ...]:
+    """`tools` entries of type function, each name and schema checked; a 400 names the bad one."""
+    specs: list[ToolSpec] = []
+    for index, tool in enumerate(tools or ()):
+        param = f"tools[{index}]"
+        if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+            raise UnsupportedParameter("Only tools of type 'function' are supported", param=f"{param}.type")
+        function = tool.get("function")
+        if not isinstance(function, dict):
+            raise InvalidRequest("A function tool needs a 'function' object", param=f"{param}.function")
+        name = function.get("name")
+        problem = name_problem(name)
+        if problem:
+            raise InvalidRequest(f"Invalid tool name {name!r}: {problem}", param=f"{param}.function.name")
+        assert isinstance(name, str)
+        if any(s.name == name for s in specs):
+            raise InvalidRequest(f"Tool name '{name}' is defined twice", param=f"{param}.function.name")
+        schema = function.get("parameters")
+        if schema is None:
+            schema = dict(EMPTY_SCHEMA)
+        problem = schema_problem(schema)
+        if problem:
+            raise InvalidRequest(f"Tool '{name}': {problem}", param=f"{param}.function.parameters")
+        description = function.get("description") or ""
+        if not isinstance(description, str):
+            raise InvalidRequest("description must be a string", param=f"{param}.function.description")
+        specs.append(ToolSpec(name=name, description=description, parameters=schema))
+    return tuple(specs)
+
+
+def tool_choice_of(choice: str | dict[str, Any] | None, tools: tuple[ToolSpec, ...]) -> str:
+    """`none` | `auto` | `required` | a tool name (checked against `tools`)."""
+    if choice is None:
+        return "auto"
+    if isinstance(choice, str):
+        if choice not in ("none", "auto", "required"):
+            raise InvalidRequest(
+                "tool_choice must be 'none', 'auto', 'required' or a function", param="tool_choice"
+            )
+        if choice == "required" and not tools:
+            raise InvalidRequest("tool_choice 'required' needs tools", param="tool_choice")
+        return choice
+    function = choice.get("function") if choice.get("type") == "function" else None
+    name = function.get("name") if isinstance(function, dict) else None
+    if not isinstance(name, str) or not name:
+        raise InvalidRequest(
+            'tool_choice must look like {"type": "function", "function": {"name": ...}}', param="tool_choice"
+        )
+    if not any(t.name == name for t in tools):
+        raise InvalidRequest(f"tool_choice names '{name}', which is not in tools", param="tool_choice")
+    return name
+
+
 def conversation_id_for(messages: tuple[Message, ...], explicit: str | None, scope: str = "") -> str:
     """Stable per client conversation (same caller, system text and first user turn), so Cursor's prompt
     cache stays warm across turns; a client may pin it with `x-conversation-id` or `user`. `scope` (the
@@ -176,17 +268,21 @@ def to_chat_request(
 ) -> ChatRequest:
     if not body.messages:
         raise InvalidRequest("messages must contain at least one message", param="messages")
-    messages = tuple(_message(i, m) for i, m in enumerate(body.messages))
+    call_names: dict[str, str] = {}
+    messages = tuple(_message(i, m, call_names) for i, m in enumerate(body.messages))
     if not any(m.role == "user" for m in messages):
         raise InvalidRequest("messages must contain at least one user message", param="messages")
     if any(m.images for m in messages) and not model.supports_images:
         raise InvalidRequest(f"Model '{model.client_id}' does not accept images", param="messages")
+    tools = tool_specs(body.tools)
     return ChatRequest(
         model=model,
         messages=messages,
         conversation_id=conversation_id_for(messages, conversation_hint or body.user, caller_scope),
         stream=body.stream,
         request_id=request_id,
+        tools=tools,
+        tool_choice=tool_choice_of(body.tool_choice, tools),
     )
 
 

@@ -2,6 +2,8 @@
 
 Unlike the reference: `model` is on every chunk, thinking goes to `delta.reasoning_content` (or into
 `<think>` tags when configured) and is streamed as it arrives, and `finish_reason`/usage are real.
+Tool calls arrive from the profiles only when complete and checked, so a call is streamed as two chunks
+(id, type and name; then the whole arguments text) and never as partial text.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cursor_gateway.domain.chat import ChatEvent, TextDelta, ThinkingDelta, Transcript, TurnEnded, Usage
+from cursor_gateway.domain.chat import (
+    ChatEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    Transcript,
+    TurnEnded,
+    Usage,
+)
 from cursor_gateway.errors import GatewayError
 
 
@@ -48,6 +58,7 @@ class ChunkWriter:
     created: int = field(default_factory=lambda: int(time.time()))
     _role_sent: bool = False
     _think_open: bool = False
+    _tool_calls: int = 0
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         chunk: dict[str, Any] = {
@@ -77,6 +88,16 @@ class ChunkWriter:
                 yield self._chunk({"content": prefix + event.text})
         elif isinstance(event, TextDelta):
             yield self._chunk({"content": self._close_think() + event.text})
+        elif isinstance(event, ToolCall):
+            closing = self._close_think()
+            if closing:
+                yield self._chunk({"content": closing})
+            index, self._tool_calls = self._tool_calls, self._tool_calls + 1
+            head = {"name": event.name, "arguments": ""}
+            yield self._chunk(
+                {"tool_calls": [{"index": index, "id": event.id, "type": "function", "function": head}]}
+            )
+            yield self._chunk({"tool_calls": [{"index": index, "function": {"arguments": event.arguments}}]})
         elif isinstance(event, TurnEnded):
             closing = self._close_think()
             if closing:
@@ -99,6 +120,10 @@ class ChunkWriter:
         return ""
 
 
+def tool_call_json(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
 def stream_error(exc: GatewayError) -> dict[str, Any]:
     """An upstream failure after the first byte: an in-band error event, then the stream ends cleanly."""
     return {"error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": exc.code}}
@@ -114,6 +139,9 @@ def completion(
             message["reasoning_content"] = transcript.reasoning
         else:
             message["content"] = f"<{thinking_tag}>{transcript.reasoning}</{thinking_tag}>{content}"
+    if transcript.tool_calls:
+        message["content"] = message["content"] or None  # like OpenAI: null content beside tool calls
+        message["tool_calls"] = [tool_call_json(call) for call in transcript.tool_calls]
     ended = transcript.ended or TurnEnded()
     return {
         "id": new_completion_id(),
