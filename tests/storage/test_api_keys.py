@@ -82,3 +82,12 @@ def test_a_missing_shared_key_means_none_and_is_not_asked_for_again_at_once(ssm:
     ssm.client.put_parameter(Name="/gw/shared-token", Value="shared-new", Type="SecureString")
     clock.now += 61
     assert keys.shared() == "shared-new"
+
+
+async def test_async_callers_get_the_same_keys(ssm: CountingSsm) -> None:
+    ssm.client.put_parameter(Name="/gw/auth-token", Value="admin-v1", Type="SecureString")
+    keys = ApiKeys(IN_AWS, ssm=ssm)
+    assert await keys.admin_async() == "admin-v1"
+    assert await keys.shared_async() == ""
+    local = ApiKeys(Settings(auth_token="a", shared_token="s"), ssm=object())
+    assert (await local.admin_async(), await local.shared_async()) == ("a", "s")

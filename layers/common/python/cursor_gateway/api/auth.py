@@ -82,8 +82,8 @@ async def require_chat_key(request: Request) -> Caller:
     token = bearer_token(request) or request.headers.get("x-api-key", "").strip()
     if not token:
         raise AuthenticationFailed("Missing credential: send 'Authorization: Bearer <key>' or 'x-api-key'")
-    if _matches(token, keys.admin()):
+    if _matches(token, await keys.admin_async()):
         return Caller("admin", key_fingerprint(token))
-    if _matches(token, keys.shared()):
+    if _matches(token, await keys.shared_async()):
         return Caller("shared", key_fingerprint(token))
     raise AuthenticationFailed("Invalid API key")

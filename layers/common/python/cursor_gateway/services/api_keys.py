@@ -13,6 +13,7 @@ that answer is cached like a value, so a missing parameter does not cost an SSM 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -56,6 +57,18 @@ class ApiKeys:
     def admin(self) -> str:
         """The admin key, "" if none is configured; `StorageUnavailable` if it cannot be read."""
         return self._admin()
+
+    async def admin_async(self) -> str:
+        """`admin()` for async callers: a key kept in AWS is read in a worker thread (the read may be a
+        network call); a key set directly is returned at once, with no thread hop."""
+        if not self._admin.param:
+            return self._admin.value
+        return await asyncio.to_thread(self.admin)
+
+    async def shared_async(self) -> str:
+        if not self._shared.param:
+            return self._shared.value
+        return await asyncio.to_thread(self.shared)
 
     def shared(self) -> str:
         """The shared key, "" if none is configured or its parameter cannot be read."""
