@@ -148,13 +148,17 @@ def sample_event(name: str, *, auth: str | None = ADMIN, body: Any = None) -> di
 
 
 def invoke(module: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    """Call the function's handler like Lambda does; status, lower-cased headers, decoded JSON body."""
+    """Call the function's handler like Lambda does: status, lower-cased headers, and the body (decoded
+    when it is JSON, else the text)."""
     answer = module.handler(event, LambdaContext())
     headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
     for key, values in (answer.get("multiValueHeaders") or {}).items():
         headers[key.lower()] = ",".join(values)
     assert answer["isBase64Encoded"] is False
-    return answer["statusCode"], headers, json.loads(answer["body"]) if answer["body"] else None
+    body = answer["body"]
+    if body and headers.get("content-type", "").startswith("application/json"):
+        return answer["statusCode"], headers, json.loads(body)
+    return answer["statusCode"], headers, body or None
 
 
 def environment_for_subprocess(stack: Stack) -> dict[str, str]:
