@@ -78,9 +78,9 @@ class _TooLarge(Exception):
 
 
 def all_routers() -> list[APIRouter]:
-    from cursor_gateway.api.routes import chat, config, health, models, tokens
+    from cursor_gateway.api.routes import chat, config, health, models, tokens, utilities
 
-    return [health.router, chat.router, models.router, tokens.router, config.router]
+    return [health.router, chat.router, models.router, tokens.router, config.router, utilities.router]
 
 
 def create_app(

@@ -15,6 +15,7 @@ from cursor_gateway.services.catalog import ModelCatalog, build_catalog
 from cursor_gateway.services.chat import ChatService, build_chat_service
 from cursor_gateway.services.config import ConfigService
 from cursor_gateway.services.images import ImageService, build_image_service
+from cursor_gateway.services.token_accounts import TokenAccountService
 from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
 from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
@@ -32,6 +33,8 @@ class Services:
     token_store: TokenStore
     token_pool: TokenPool
     tokens: TokenAdminService
+    # /tokens/refresh, /tokens/profile/update, /tokens/config-version/update (they ask Cursor).
+    token_accounts: TokenAccountService
     config: ConfigService
     chat: ChatService
     catalog: ModelCatalog
@@ -70,7 +73,8 @@ def build_services(
         settings=settings,
         token_store=store,
         token_pool=pool,
-        tokens=TokenAdminService(store, clock=clock),
+        tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate),
+        token_accounts=TokenAccountService(store, pool, settings, clock=clock),
         config=config,
         chat=chat,
         catalog=build_catalog(settings, pool),

@@ -1,21 +1,26 @@
-"""Admin use cases for the account pool (`/tokens/*`, admin-api.md "Tokens").
+"""Admin use cases for the account pool (`/tokens/*`, admin-api.md "Tokens"): everything that edits the
+stored pool without asking Cursor (refresh, profile and config version are in `services.token_accounts`).
 
-`add` reports an outcome per input token instead of failing the batch: one bad line in a pasted list
-must not hide which others were stored. Secrets never leave this module unmasked unless the caller
-asked for `reveal` (an audited admin action).
+`add` and the per-alias edits report an outcome per item instead of failing the batch: one bad line in a
+pasted list must not hide which others were stored. `set` is the exception: it replaces the whole pool,
+so it validates every entry first and changes nothing unless all are valid. Edits set only the fields
+they change (`TokenStore.update_fields`), so they never undo a concurrent health update; read-modify-
+write edits (rename, enable) are compare-and-set and retried. Secrets never leave this module unmasked
+unless the caller asked for `reveal` (an audited admin action).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from cursor_gateway.domain.tokens import (
     ImportProblem,
     ParsedToken,
+    TokenHealth,
     TokenRecord,
     TokenStatus,
     default_alias,
@@ -25,22 +30,31 @@ from cursor_gateway.domain.tokens import (
     is_hex64,
     is_uuid,
     is_valid_alias,
+    is_valid_timezone,
     mask_secret,
     parse_checksum,
     parse_token_input,
     unique_alias,
 )
-from cursor_gateway.storage.tokens import DuplicateAlias, TokenStore
+from cursor_gateway.errors import InvalidRequest, NotFound
+from cursor_gateway.storage.tokens import DuplicateAlias, TokenStore, VersionConflict
 
 log = logging.getLogger("cursor_gateway.services.tokens")
 audit = logging.getLogger("cursor_gateway.audit")
 
 # How many `-n` suffixes to try when another writer takes a derived alias between our list and put.
 _ALIAS_RACE_ATTEMPTS = 5
+# Read-modify-write edits retry this often when another writer got in between.
+_CAS_ATTEMPTS = 10
+# `set` reports at most this many invalid entries in its 400 message.
+_SET_PROBLEMS_SHOWN = 10
+_MAX_PROXY_NAME = 128
 
 
 @dataclass(frozen=True, slots=True)
-class AddResult:
+class ItemResult:
+    """One item's outcome in a batch answer (`results`)."""
+
     alias: str | None
     outcome: str
     detail: str
@@ -49,10 +63,41 @@ class AddResult:
         return {"alias": self.alias, "outcome": self.outcome, "detail": self.detail}
 
 
+AddResult = ItemResult
+# Outcomes that count as done in "<verb>: n, failed: m".
+DONE = frozenset({"added", "updated", "unchanged", "renamed", "refreshed", "deleted"})
+
+
+def batch_answer(verb: str, results: Sequence[ItemResult]) -> dict[str, Any]:
+    """The "same shape" answer of the per-alias routes: counts in `message`, one result per item."""
+    done = sum(r.outcome in DONE for r in results)
+    return {
+        "status": "success",
+        "message": f"{verb}: {done}, failed: {len(results) - done}",
+        "results": [r.as_dict() for r in results],
+    }
+
+
+def unique(aliases: Iterable[str]) -> list[str]:
+    """Input order, each alias once (a repeated alias is one item, not a second failure)."""
+    return list(dict.fromkeys(aliases))
+
+
 class TokenAdminService:
-    def __init__(self, store: TokenStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: TokenStore,
+        clock: Callable[[], float] = time.time,
+        *,
+        on_change: Callable[[], None] | None = None,
+        proxy_names: Callable[[], Collection[str] | None] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        # Called after every write (the pool drops its cached listing, so this process sees the change).
+        self._on_change = on_change or (lambda: None)
+        # The configured proxy names, or None while there is no proxies store to check against.
+        self._proxy_names = proxy_names or (lambda: None)
 
     # -- POST /tokens/add --
 
@@ -67,6 +112,8 @@ class TokenAdminService:
         outcomes = [r.outcome for r in results]
         added, duplicate = outcomes.count("added"), outcomes.count("duplicate")
         rejected = len(outcomes) - added - duplicate
+        if added:
+            self._on_change()
         return {
             "status": "success",
             "tokens_count": len(existing) + added,
@@ -134,6 +181,9 @@ class TokenAdminService:
         for name, value in (("session_id", session_id), ("config_version", config_version)):
             if value and not is_uuid(value):
                 raise ValueError(f"{name} must be a UUID")
+        timezone = str(item.get("timezone") or "")
+        if timezone and not is_valid_timezone(timezone):
+            raise ValueError(f"timezone '{timezone}' is not an IANA time zone name (e.g. Europe/Paris)")
         return TokenRecord(
             alias="",
             kind=parsed.kind,
@@ -145,7 +195,7 @@ class TokenAdminService:
             checksum_first=checksum[0],
             checksum_second=checksum[1],
             config_version=config_version,
-            timezone=str(item.get("timezone") or ""),
+            timezone=timezone,
             proxy=str(item.get("proxy") or ""),
             gcpp_host=str(item.get("gcpp_host") or ""),
             user_id=parsed.user_id,
@@ -166,6 +216,229 @@ class TokenAdminService:
             "tokens_count": len(records),
         }
 
+    # -- POST /tokens/set --
+
+    def set_pool(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+        """Replace the pool by `[(alias, info), ...]` (info as `/tokens/get` shows it, tokens revealed).
+        Every entry is validated before anything is written; one invalid entry is a 400 and no change. An
+        alias that keeps its credential keeps its health, exchanged JWT and profile. New entries are
+        written before stale ones are deleted, so an interrupted replace leaves a superset, never a loss."""
+        now = self.clock()
+        records = self._validate_pool(entries, now)
+        current = {r.alias: r for r in self.store.list()}
+        added = updated = 0
+        for record in records:
+            if self._upsert(record, current.get(record.alias)):
+                added += 1
+            else:
+                updated += 1
+        wanted = {r.alias for r in records}
+        removed = sum(self.store.delete(alias) for alias in current if alias not in wanted)
+        self._on_change()
+        log.info(
+            "pool replaced: %d tokens (%d added, %d updated, %d removed)",
+            len(records),
+            added,
+            updated,
+            removed,
+        )
+        return {
+            "status": "success",
+            "tokens_count": len(records),
+            "message": f"pool replaced: {len(records)} tokens "
+            f"({added} added, {updated} updated, {removed} removed)",
+        }
+
+    def _validate_pool(
+        self, entries: Sequence[tuple[str, Mapping[str, Any]]], now: float
+    ) -> list[TokenRecord]:
+        problems: list[str] = []
+        records: list[TokenRecord] = []
+        known_proxies = self._proxy_names()
+        aliases: set[str] = set()
+        credentials: dict[str, str] = {}
+        for index, (alias, info) in enumerate(entries):
+            where = f"entry {index} ('{alias}')"
+            if not is_valid_alias(alias):
+                problems.append(
+                    f"{where}: alias must be 1-64 of [A-Za-z0-9_.@+-], starting with a letter or digit"
+                )
+                continue
+            if alias in aliases:
+                problems.append(f"{where}: alias appears twice")
+                continue
+            aliases.add(alias)
+            bundle = info.get("bundle") or {}
+            refresh_token = str(bundle.get("secondary_token") or "")
+            parsed = parse_token_input(str(bundle.get("primary_token") or ""), now)
+            if isinstance(parsed, ImportProblem) and parsed.outcome == "expired" and refresh_token:
+                parsed = parse_token_input(str(bundle["primary_token"]), 0.0)  # expired but renewable: keep
+            if isinstance(parsed, ImportProblem):
+                problems.append(f"{where}: {parsed.outcome}: {parsed.detail}")
+                continue
+            if parsed.token in credentials:
+                problems.append(f"{where}: the same credential as '{credentials[parsed.token]}'")
+                continue
+            credentials[parsed.token] = alias
+            item = {**bundle, "refresh_token": refresh_token}
+            status: TokenStatus = "disabled" if info.get("status") == "disabled" else "enabled"
+            try:
+                record = self._record(parsed, item, status, now)
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if record.proxy and known_proxies is not None and record.proxy not in known_proxies:
+                problems.append(f"{where}: unknown proxy '{record.proxy}'")
+                continue
+            # created_at orders the pool: keep the order of the request.
+            records.append(replace(record, alias=alias, created_at=now + index * 1e-3))
+        if problems:
+            shown = "; ".join(problems[:_SET_PROBLEMS_SHOWN])
+            more = (
+                f" (and {len(problems) - _SET_PROBLEMS_SHOWN} more)"
+                if len(problems) > _SET_PROBLEMS_SHOWN
+                else ""
+            )
+            raise InvalidRequest(f"Nothing was changed: {len(problems)} invalid entries: {shown}{more}")
+        return records
+
+    def _upsert(self, record: TokenRecord, seen: TokenRecord | None) -> bool:
+        """Write one entry of `set`; True when it is a new alias."""
+        current = seen
+        for _ in range(_CAS_ATTEMPTS):
+            if current is None:
+                try:
+                    self.store.put_new(record)
+                    return True
+                except DuplicateAlias:
+                    current = self.store.get(record.alias)
+                    continue
+            try:
+                self.store.replace(_carry_over(record, current))
+                return False
+            except VersionConflict:
+                current = self.store.get(record.alias)
+            except NotFound:
+                current = None
+        raise VersionConflict(f"Token '{record.alias}' kept changing while the pool was replaced; retry")
+
+    # -- POST /tokens/del --
+
+    def delete(self, aliases: Sequence[str], *, include_failed: bool = False) -> dict[str, Any]:
+        wanted = unique(aliases)
+        failed = [alias for alias in wanted if not self.store.delete(alias)]
+        deleted = len(wanted) - len(failed)
+        if deleted:
+            self._on_change()
+            log.info("deleted %d tokens", deleted)
+        answer: dict[str, Any] = {
+            "status": "success",
+            "message": f"deleted: {deleted}, failed: {len(failed)}",
+        }
+        if include_failed:
+            answer["failed_tokens"] = failed
+        return answer
+
+    # -- POST /tokens/alias/set --
+
+    def rename(self, mapping: Mapping[str, str]) -> dict[str, Any]:
+        """`{old: new}`: the record moves whole (health, profile, created_at); one result per pair."""
+        targets: set[str] = set()
+        results = []
+        for old, new in mapping.items():
+            results.append(self._rename_one(old, new, targets))
+        if any(r.outcome == "renamed" for r in results):
+            self._on_change()
+        return batch_answer("alias set", results)
+
+    def _rename_one(self, old: str, new: str, targets: set[str]) -> ItemResult:
+        if not is_valid_alias(new):
+            return ItemResult(old, "invalid", f"'{new}' is not a valid alias (1-64 of [A-Za-z0-9_.@+-])")
+        if new in targets:
+            return ItemResult(old, "duplicate", f"'{new}' is the new alias of another token in this request")
+        if old == new:
+            return ItemResult(old, "unchanged", "the alias is already that")
+        for _ in range(_CAS_ATTEMPTS):
+            record = self.store.get(old)
+            if record is None:
+                return ItemResult(old, "not_found", f"no token has the alias '{old}'")
+            try:
+                self.store.rename(record, new)
+            except DuplicateAlias:
+                return ItemResult(old, "duplicate", f"alias '{new}' is already taken")
+            except VersionConflict:
+                continue  # written meanwhile: read it again and move the newer record
+            except NotFound:
+                return ItemResult(old, "not_found", f"no token has the alias '{old}'")
+            targets.add(new)
+            log.info("token %s renamed to %s", old, new)
+            return ItemResult(new, "renamed", f"'{old}' is now '{new}'")
+        return ItemResult(old, "failed", "the token kept changing while it was renamed; retry")
+
+    # -- POST /tokens/status/set, /tokens/proxy/set, /tokens/timezone/set --
+
+    def set_status(self, aliases: Sequence[str], status: TokenStatus) -> dict[str, Any]:
+        """Enabling a token also lifts a health `disabled` (the admin's word after fixing the account beats
+        the automatic verdict); cooldowns are left to run out."""
+
+        def change(record: TokenRecord) -> tuple[dict[str, Any], str]:
+            changes: dict[str, Any] = {"status": status}
+            detail = status
+            if status == "enabled" and record.health.state == "disabled":
+                changes["health"] = TokenHealth()
+                detail += f"; health reset (was disabled: {record.health.reason or 'no reason'})"
+            return changes, detail
+
+        return batch_answer("status set", self._edit_each(aliases, change))
+
+    def set_proxy(self, aliases: Sequence[str], proxy: str | None) -> dict[str, Any]:
+        name = (proxy or "").strip()
+        if len(name) > _MAX_PROXY_NAME or any(ord(c) < 32 for c in name):
+            raise InvalidRequest("proxy must be a proxy name (at most 128 printable characters) or null")
+        known = self._proxy_names()
+        if name and known is not None and name not in known:
+            raise InvalidRequest(
+                f"Unknown proxy '{name}'; add it with POST /proxies/add first", param="proxy"
+            )
+        detail = f"proxy {name}" if name else "proxy cleared (general proxy)"
+        return batch_answer("proxy set", self._edit_each(aliases, lambda _r: ({"proxy": name}, detail)))
+
+    def set_timezone(self, aliases: Sequence[str], timezone: str | None) -> dict[str, Any]:
+        name = (timezone or "").strip()
+        if name and not is_valid_timezone(name):
+            raise InvalidRequest(
+                f"'{name}' is not an IANA time zone name (e.g. Europe/Paris, Asia/Tokyo, UTC)",
+                param="timezone",
+            )
+        detail = f"timezone {name}" if name else "timezone cleared (CURSOR_TIMEZONE)"
+        return batch_answer("timezone set", self._edit_each(aliases, lambda _r: ({"timezone": name}, detail)))
+
+    def _edit_each(
+        self, aliases: Sequence[str], change: Callable[[TokenRecord], tuple[dict[str, Any], str]]
+    ) -> list[ItemResult]:
+        results = [self._edit(alias, change) for alias in unique(aliases)]
+        if any(r.outcome == "updated" for r in results):
+            self._on_change()
+        return results
+
+    def _edit(self, alias: str, change: Callable[[TokenRecord], tuple[dict[str, Any], str]]) -> ItemResult:
+        """Compare-and-set the fields `change` computes from the current record (retried on conflict)."""
+        for _ in range(_CAS_ATTEMPTS):
+            record = self.store.get(alias)
+            if record is None:
+                return ItemResult(alias, "not_found", f"no token has the alias '{alias}'")
+            changes, detail = change(record)
+            if all(getattr(record, name) == value for name, value in changes.items()):
+                return ItemResult(alias, "unchanged", detail)
+            try:
+                self.store.update_fields(alias, changes, expected_version=record.version)
+            except VersionConflict:
+                continue
+            except NotFound:
+                return ItemResult(alias, "not_found", f"no token has the alias '{alias}'")
+            return ItemResult(alias, "updated", detail)
+        return ItemResult(alias, "failed", "the token kept changing; retry")
+
 
 def _added_detail(parsed: ParsedToken) -> str:
     if parsed.kind == "api_key":
@@ -174,6 +447,30 @@ def _added_detail(parsed: ParsedToken) -> str:
     if parsed.token_type == "web":
         detail += " (short-lived browser token; prefer the IDE session token)"
     return detail
+
+
+def _carry_over(record: TokenRecord, current: TokenRecord) -> TokenRecord:
+    """`set` over an existing alias: the new bundle; what the gateway learnt about the *same* credential
+    (health, exchanged JWT, profile, usable models) stays, as does the stored version for the CAS."""
+    if current.primary_token != record.primary_token:
+        return replace(record, version=current.version)
+    bundle = {
+        name: getattr(record, name)
+        for name in (
+            "status",
+            "refresh_token",
+            "client_key",
+            "session_id",
+            "checksum_first",
+            "checksum_second",
+            "config_version",
+            "timezone",
+            "proxy",
+            "gcpp_host",
+            "created_at",
+        )
+    }
+    return replace(current, **bundle)
 
 
 def token_info(record: TokenRecord, *, reveal: bool = False) -> dict[str, Any]:
@@ -193,8 +490,11 @@ def token_info(record: TokenRecord, *, reveal: bool = False) -> dict[str, Any]:
         "gcpp_host": record.gcpp_host,
     }
     bundle.update({k: v for k, v in optional.items() if v})
+    if record.email:
+        user = {"email": record.email, "name": record.user_name, "updated_at": record.user_updated_at}
+        bundle["user"] = {**user, "picture": record.user_picture} if record.user_picture else user
     health = record.health
-    return {
+    info: dict[str, Any] = {
         "bundle": bundle,
         "status": record.status,
         "health": {
@@ -206,3 +506,14 @@ def token_info(record: TokenRecord, *, reveal: bool = False) -> dict[str, Any]:
         "kind": record.kind,
         "expires_at": int(record.expires_at) if record.expires_at else None,
     }
+    if record.membership_type:
+        info["stripe"] = {
+            "membership_type": record.membership_type,
+            "days_remaining_on_trial": record.trial_days_remaining,
+            "subscription_status": record.subscription_status or None,
+        }
+    if record.usable_models:
+        info["usable_models"] = list(record.usable_models)
+    if record.profile_updated_at:
+        info["profile_updated_at"] = int(record.profile_updated_at)
+    return info
