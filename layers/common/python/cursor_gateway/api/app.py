@@ -78,9 +78,17 @@ class _TooLarge(Exception):
 
 
 def all_routers() -> list[APIRouter]:
-    from cursor_gateway.api.routes import chat, config, health, models, tokens, utilities
+    from cursor_gateway.api.routes import chat, config, health, models, proxies, tokens, utilities
 
-    return [health.router, chat.router, models.router, tokens.router, config.router, utilities.router]
+    return [
+        health.router,
+        chat.router,
+        models.router,
+        tokens.router,
+        config.router,
+        utilities.router,
+        proxies.router,
+    ]
 
 
 def create_app(

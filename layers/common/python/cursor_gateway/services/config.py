@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -122,7 +123,10 @@ class ConfigService:
         """Read, change, conditional write; the config as written (a later write by someone else may
         already be newer). With `expected_version` a newer stored version is a 409; without, a conflicting
         concurrent write makes us re-read and apply the change again."""
-        for _ in range(_CONFLICT_RETRIES):
+        for attempt in range(_CONFLICT_RETRIES):
+            if attempt:
+                # Jittered backoff: writers that collided should not collide again in lockstep.
+                time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
             version, data = self.store.load()
             if expected_version is not None and expected_version != version:
                 raise ConfigConflict(f"Config is at version {version}, not {expected_version}; read it again")

@@ -15,12 +15,14 @@ from cursor_gateway.services.catalog import ModelCatalog, build_catalog
 from cursor_gateway.services.chat import ChatService, build_chat_service
 from cursor_gateway.services.config import ConfigService
 from cursor_gateway.services.images import ImageService, build_image_service
+from cursor_gateway.services.proxies import ProxyService
 from cursor_gateway.services.token_accounts import TokenAccountService
 from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
 from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.canary import CanaryStore, DynamoCanaryStore
 from cursor_gateway.storage.config import ConfigStore, DynamoConfigStore
+from cursor_gateway.storage.proxies import DynamoProxyStore, ProxyStore
 from cursor_gateway.storage.tokens import DynamoTokenStore, TokenStore
 
 # Uptime counts from when this process loaded the app, not from its first request (services are lazy).
@@ -36,6 +38,8 @@ class Services:
     # /tokens/refresh, /tokens/profile/update, /tokens/config-version/update (they ask Cursor).
     token_accounts: TokenAccountService
     config: ConfigService
+    # Proxy names -> transport arguments (`proxies.resolve`) and the /proxies/* admin routes.
+    proxies: ProxyService
     chat: ChatService
     catalog: ModelCatalog
     canary: CanaryService
@@ -48,6 +52,7 @@ def build_services(
     *,
     token_store: TokenStore | None = None,
     config_store: ConfigStore | None = None,
+    proxy_store: ProxyStore | None = None,
     canary_store: CanaryStore | None = None,
     exchanger: Exchanger | None = None,
     refresher: Refresher | None = None,
@@ -76,6 +81,9 @@ def build_services(
         tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate),
         token_accounts=TokenAccountService(store, pool, settings, clock=clock),
         config=config,
+        proxies=ProxyService(
+            proxy_store if proxy_store is not None else DynamoProxyStore(settings.config_table), settings
+        ),
         chat=chat,
         catalog=build_catalog(settings, pool),
         canary=CanaryService(settings, pool, chat, canary_store, clock=clock),

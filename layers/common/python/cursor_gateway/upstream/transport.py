@@ -3,6 +3,11 @@
 Cursor's chat RPCs are HTTP/2-only and full duplex. For `https://` URLs ALPN negotiates h2 (we force
 HTTP/2 so an HTTP/1.1 fallback can never produce the ALB's 464); for `http://` URLs (the emulator and
 tests) HTTP/2 is used with prior knowledge.
+
+The `proxy` argument (here and in `upstream.http`) is what `services.proxies.ProxyService.resolve` gives:
+`DIRECT` ("") connects directly and ignores proxy environment variables, `SYSTEM` ("sys") leaves the
+choice to them (HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, i.e. the default egress), anything else is a proxy
+URL (http, https, socks5, socks5h).
 """
 
 from __future__ import annotations
@@ -11,12 +16,26 @@ import threading
 
 import pyqwest
 
+DIRECT = ""
+SYSTEM = "sys"
+
 _lock = threading.Lock()
 _transports: dict[tuple[str, bool, float], pyqwest.HTTPTransport] = {}
 
 
+def pyqwest_proxy(proxy: str) -> str | pyqwest.Proxy | None:
+    """The transport's `proxy` option. reqwest applies the environment's proxies unless an explicit proxy
+    is configured and has no switch to turn that off, so DIRECT is an explicit proxy that excludes every
+    host (`*` covers names, the two prefixes every IP address)."""
+    if proxy == SYSTEM:
+        return None
+    if proxy == DIRECT:
+        return pyqwest.Proxy("http://127.0.0.1:9", no_proxy="*,0.0.0.0/0,::/0")
+    return proxy
+
+
 def stream_transport(
-    *, proxy: str = "", connect_timeout: float = 10.0, tls: bool = True
+    *, proxy: str = SYSTEM, connect_timeout: float = 10.0, tls: bool = True
 ) -> pyqwest.HTTPTransport:
     key = (proxy, tls, connect_timeout)
     with _lock:
@@ -25,7 +44,7 @@ def stream_transport(
             transport = pyqwest.HTTPTransport(
                 http_version=pyqwest.HTTPVersion.HTTP2,
                 tls_include_system_certs=tls,
-                proxy=proxy or None,
+                proxy=pyqwest_proxy(proxy),
                 connect_timeout=connect_timeout,
                 # Frames are gzip-compressed inside the Connect envelope; never let the HTTP layer
                 # transform the body.
@@ -39,7 +58,7 @@ def stream_transport(
         return transport
 
 
-def stream_client(url: str, *, proxy: str = "", connect_timeout: float = 10.0) -> pyqwest.Client:
+def stream_client(url: str, *, proxy: str = SYSTEM, connect_timeout: float = 10.0) -> pyqwest.Client:
     return pyqwest.Client(
         stream_transport(proxy=proxy, connect_timeout=connect_timeout, tls=url.startswith("https:"))
     )
