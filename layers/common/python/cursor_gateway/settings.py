@@ -173,7 +173,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "SHARED_TOKEN_PARAM", "", "In AWS: where SHARED_TOKEN lives (like AUTH_TOKEN_PARAM); may not exist."
     ),
     SettingSpec(
-        "SECRETS_CACHE_SECONDS", "300", "How long one process reuses a secret read from SSM / Secrets Manager."
+        "SECRETS_CACHE_SECONDS",
+        "300",
+        "How long one process reuses a secret read from SSM / Secrets Manager.",
     ),
     SettingSpec(
         "SSE_KEEPALIVE_SECONDS",
@@ -236,7 +238,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("ANALYTICS_PAGE_SIZE", "1000", "Rows per Admin API page (1-1000)."),
     SettingSpec(
-        "ANALYTICS_EXPORT_URL_SECONDS", "3600", "Lifetime of the presigned URL POST /analytics/export returns."
+        "ANALYTICS_EXPORT_URL_SECONDS",
+        "3600",
+        "Lifetime of the presigned URL POST /analytics/export returns.",
     ),
     SettingSpec(
         "ANALYTICS_COMMITS_TABLE", "cursor-gateway-analytics-commits", "DynamoDB table of AI commit metrics."
