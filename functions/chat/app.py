@@ -4,7 +4,7 @@ answers stream. Mangum cannot stream, so there is no `handler` here: LWA is the 
 from __future__ import annotations
 
 from cursor_gateway.api.app import create_app
-from cursor_gateway.api.routes import chat
+from cursor_gateway.api.routes import chat, messages
 
-# `/v1/messages` (Anthropic) joins this app with its router; template.yaml then gets its Api event.
-app = create_app(chat.router)
+# Chat completions (OpenAI) and the Messages API (Anthropic, with count_tokens): both stream.
+app = create_app(chat.router, messages.router)

@@ -78,11 +78,12 @@ class _TooLarge(Exception):
 
 
 def all_routers() -> list[APIRouter]:
-    from cursor_gateway.api.routes import chat, config, health, models, proxies, tokens, utilities
+    from cursor_gateway.api.routes import chat, config, health, messages, models, proxies, tokens, utilities
 
     return [
         health.router,
         chat.router,
+        messages.router,
         models.router,
         tokens.router,
         config.router,

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cursor_gateway.adapters import anthropic_response
 from cursor_gateway.errors import GatewayError, InvalidRequest
 
 log = logging.getLogger("cursor_gateway.api")
@@ -45,7 +46,8 @@ def error_body(kind: str, exc: GatewayError) -> dict[str, Any]:
             "error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": exc.code}
         }
     if kind == "anthropic":
-        return {"type": "error", "error": {"type": exc.error_type, "message": exc.message}}
+        # Anthropic's own type names (request_too_large, overloaded_error, timeout_error ...).
+        return anthropic_response.error_body(exc)
     return {"status": "error", "code": exc.status, "error": exc.code, "message": exc.message}
 
 

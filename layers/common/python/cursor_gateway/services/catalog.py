@@ -32,6 +32,11 @@ class ModelCatalog:
     def source(self) -> str:
         return self._source
 
+    @property
+    def models(self) -> dict[str, ModelInfo]:
+        """The list cached now (never waits for the network)."""
+        return self._models
+
     def _fresh(self) -> bool:
         return (
             self._fetched_at is not None
