@@ -160,6 +160,15 @@ def call_problem(tools: Mapping[str, ToolSpec], name: str, arguments: Any) -> st
     return argument_problem(spec.parameters or EMPTY_SCHEMA, arguments)
 
 
+def in_schema_order(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments in the order the schema lists its properties (a protobuf map has no order)."""
+    properties = schema.get("properties")
+    order = list(properties) if isinstance(properties, Mapping) else []
+    ordered = {k: arguments[k] for k in order if k in arguments}
+    ordered.update((k, v) for k, v in arguments.items() if k not in ordered)
+    return ordered
+
+
 def canonical_json(value: Any) -> str:
     """Arguments as the JSON text clients get: integral floats (protobuf `Value` numbers) as integers."""
     return json.dumps(_ints(value), ensure_ascii=False, separators=(",", ":"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -87,6 +88,16 @@ class Behaviour:
     raw_body: bytes = b""
     raw_chunks: tuple[int, ...] = (7,)
     raw_content_type: str = "application/connect+proto"
+    # Tool scripts (emulator/tools.py). When the client advertised tools, call instead of answering:
+    # {"name": ..., "arguments": {...}} or a list of them (parallel calls), or a callable given the
+    # advertised names that returns either (or None to answer with text). A request carrying the results
+    # is answered with `tool_reply` ("{name}" and "{result}" filled in).
+    tool_call: dict[str, Any] | list[dict[str, Any]] | Callable[[list[str]], Any] | None = None
+    tool_text: str = ""  # text streamed before the call
+    tool_call_gap: float = 0.0  # seconds between parallel calls (the agent batches them in a short window)
+    unregistered_tool: str | None = None  # first call this name nobody advertised (must be refused)
+    bad_tool_arguments: dict[str, Any] | None = None  # first call with these arguments (must come back)
+    tool_reply: str = "The tool {name} returned: {result}"
 
     @classmethod
     def failing(cls, failure: str, **kwargs: Any) -> Behaviour:

@@ -19,6 +19,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import json
 import re
 import time
@@ -167,8 +168,10 @@ def invoke_problems(run: pb.RunInferenceRunRequest, invoke: pb.RunInferenceInvok
                 if not part.image.mime_type.startswith("image/"):
                     problems.append(f"message {index}: image mime type {part.image.mime_type!r}")
     latest = messages[-1]
-    if latest.role != pb.INFERENCE_MESSAGE_ROLE_USER:
-        problems.append("the last message is not the user's")
+    if latest.role == pb.INFERENCE_MESSAGE_ROLE_TOOL:
+        pass  # tool results to continue from (emulator/tools.py checks their pairing)
+    elif latest.role != pb.INFERENCE_MESSAGE_ROLE_USER:
+        problems.append("the last message is not the user's or tool results")
     elif not message_text(latest) and not any(p.WhichOneof("part") == "image" for p in latest.parts):
         problems.append("the latest user message is empty")
     return problems
@@ -195,6 +198,7 @@ async def serve_run_inference(fake: FakeCursor, stream: H2Stream) -> None:
         return
     await stream.respond(200, [("content-type", CONTENT_TYPE)])
     run = _Run(stream, record, behaviour)
+    run.fake = fake
     problems = ide_header_problems(record.headers)
     if problems:
         # Cursor answers a wrong client identity like a dead login (2026 sheet §3.4).
@@ -215,6 +219,8 @@ class _Run:
         self.inbox: asyncio.Queue[pb.RunInferenceClientMessage | None] = asyncio.Queue()
         self.invocation_id = ""
         self.cancelled = False
+        self.fake: FakeCursor | None = None
+        self.run: pb.RunInferenceRunRequest | None = None
 
     async def serve(self) -> None:
         reader = asyncio.create_task(self._read_client())
@@ -302,7 +308,7 @@ class _Run:
         first = await self.next()
         if first.WhichOneof("message") != "run_request":
             raise _Violation("First message must be a run request")
-        run = first.run_request
+        run = self.run = first.run_request
         model = run.requested_model.model_id
         if not model:
             raise _Violation("run request has no requested model")
@@ -350,14 +356,32 @@ class _Run:
             await self.end({"error": error})
 
     async def finish(self) -> None:
-        """After `invocation_end` the client must finish the run; then the stream ends cleanly."""
+        """After `invocation_end` the client must finish the run, or invoke again (a tool loop); then the
+        stream ends cleanly."""
         message = await self.next()
+        if message.WhichOneof("message") == "invoke_model" and self.run is not None:
+            invoke = message.invoke_model
+            self.record.request = invoke.request
+            problems = invoke_problems(self.run, invoke)
+            if problems:
+                raise _Violation("; ".join(problems))
+            self.invocation_id = invoke.invocation_id
+            await self._answer(invoke.request)
+            return
         if message.WhichOneof("message") != "finish_run":
             raise _Violation(f"expected finish_run after invocation_end, got {message.WhichOneof('message')}")
         await self.end({})
 
     async def _answer(self, request: pb.InferenceStreamRequest) -> None:
+        from cursor_gateway.emulator.tools import HANDLED, inference_tool_turn
+
+        assert self.fake is not None
+        outcome = await inference_tool_turn(self.fake, self, request)
+        if outcome is HANDLED:
+            return
         behaviour = self.behaviour
+        if isinstance(outcome, str):
+            behaviour = dataclasses.replace(behaviour, reply=outcome)
         user_text = message_text(request.messages[-1])
         model = request.requested_model.model_id or request.model_id
         thinking = behaviour.thinking

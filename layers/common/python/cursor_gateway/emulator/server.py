@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -54,6 +55,9 @@ class RunRecord:
     request_context_answered: bool = False
     blob_answered: bool = False
     builtin_refused: str = ""
+    # Tool scripts (emulator/tools.py): the tools of the request-context answer, and what happened.
+    context_tools: list[pb.McpToolDefinition] = field(default_factory=list)
+    tool_log: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     events_sent: int = 0
     last_event_at: float = 0.0
@@ -81,6 +85,7 @@ class FakeCursor:
         self.bad_api_keys: set[str] = set()
         self.refresh_calls: list[str] = []  # the refresh_token of every /oauth/token call
         self.revoked_sessions: set[str] = set()  # refresh tokens answered with shouldLogout
+        self.tool_calls_issued: dict[str, str] = {}  # tool call id -> call | unregistered | bad
         self.accounts = AccountState()  # stripe profile, user info, server config (emulator/account.py)
         self.server = H2Server(self.handle)
 
@@ -268,6 +273,7 @@ class FakeCursor:
         ):
             raise _Violation("request context was not answered")
         record.request_context_answered = True
+        record.context_tools = list(exec_reply.request_context_result.success.request_context.tools)
 
         # 2. A blob the client must serve (sha256 must match the id).
         roots = list(run.conversation_state.root_prompt_messages_json)
@@ -305,6 +311,13 @@ class FakeCursor:
             record.builtin_refused = "read_result.rejected"
 
         await asyncio.sleep(behaviour.first_delay)
+        from cursor_gateway.emulator.tools import HANDLED, agent_tool_turn
+
+        outcome = await agent_tool_turn(self, stream, record, behaviour, run, inbox)
+        if outcome is HANDLED:
+            return
+        if isinstance(outcome, str):
+            behaviour = dataclasses.replace(behaviour, reply=outcome)
         await self._answer(stream, record, behaviour, run)
 
     async def _answer(

@@ -3,12 +3,21 @@
 The client opens the stream with a run request, then keeps writing while it reads: it answers the
 server's request-context question, KV blob gets, execs and interaction queries, and sends heartbeats
 until `turn_ended`. Only text, thinking, tool calls and the turn end leave this module, as domain events.
+
+Client tools (2026 sheet §6.1, stateless): a call to one of the advertised tools arrives as an
+`mcp_args` exec. The first one opens a short window (`TOOL_BATCH_SECONDS`) for parallel calls; then the
+calls become `ToolCall` events, the turn ends with `tool_calls`, and the stream is closed without a cancel
+(the server is left waiting for results that the next request replays). Calls to names that were not
+advertised are refused to the server (`tool_not_found`) and never surfaced; calls whose arguments break
+the tool's schema get an error result so the model can correct them, at most `MAX_TOOL_REPAIRS` times,
+after which they are surfaced as they are (the client's own tool code then reports the problem).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,8 +25,17 @@ from google.protobuf.message import DecodeError
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec.connect_error import EndStreamError, parse_end_stream
-from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TextDelta, ThinkingDelta, TurnEnded, Usage
-from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
+from cursor_gateway.domain.chat import (
+    ChatEvent,
+    ChatRequest,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    TurnEnded,
+    Usage,
+)
+from cursor_gateway.domain.tools import call_problem, canonical_json, in_schema_order
+from cursor_gateway.errors import UpstreamProtocolError, UpstreamTimeout, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import agent_messages as msgs
 from cursor_gateway.upstream import drift
@@ -29,6 +47,10 @@ from cursor_gateway.upstream.profile import UpstreamCredential
 log = logging.getLogger("cursor_gateway.upstream.agent")
 
 RUN_PATH = "/agent.v1.AgentService/Run"
+# How long after the first client tool call further parallel calls are awaited (the Pi provider: 150 ms).
+TOOL_BATCH_SECONDS = 0.15
+# How many calls with bad arguments are sent back to the model before one is surfaced as it is.
+MAX_TOOL_REPAIRS = 2
 
 
 class AgentProfile:
@@ -51,7 +73,7 @@ class AgentProfile:
             machine=credential.machine,
             timezone=credential.timezone,
             # Only MCP tool calls are allowed: Cursor's built-in shell/edit/read tools stay off.
-            extra={"x-cursor-agent-allowed-tools": "mcp_tool_call"},
+            extra={"x-cursor-agent-allowed-tools": msgs.ALLOWED_TOOLS},
         )
 
     async def stream(
@@ -87,55 +109,107 @@ class AgentProfile:
     async def _read(self, call: BidiCall, plan: msgs.RunPlan, timezone: str) -> AsyncIterator[ChatEvent]:
         settings = self.settings
         usage = _UsageTracker()
+        tools = _ToolCalls(plan)
+        answer_exec = functools.partial(
+            msgs.answer_exec, timezone=timezone, tools=plan.definitions, instructions=plan.instructions
+        )
         answered = False
         loop = asyncio.get_running_loop()
         first_event_deadline = loop.time() + settings.cursor_first_event_timeout
+        batch_deadline: float | None = None  # set by the first client tool call
 
         def read_timeout() -> float:
             # Until the answer starts, a deadline (server heartbeats must not keep us waiting forever);
-            # afterwards, an idle timeout between frames.
+            # afterwards, an idle timeout between frames; with a tool call in hand, the batch window.
+            if batch_deadline is not None:
+                return batch_deadline - loop.time()
             if answered:
                 return settings.cursor_idle_timeout
             return first_event_deadline - loop.time()
 
-        async for frame in call.frames(read_timeout):
-            if frame.end_stream:
+        try:
+            async for frame in call.frames(read_timeout):
+                if frame.end_stream:
+                    try:
+                        error = parse_end_stream(frame.payload)
+                    except EndStreamError as exc:
+                        raise UpstreamProtocolError(str(exc)) from exc
+                    if error is not None and not tools.calls:
+                        raise classify_connect_error(error)
+                    break
                 try:
-                    error = parse_end_stream(frame.payload)
-                except EndStreamError as exc:
-                    raise UpstreamProtocolError(str(exc)) from exc
-                if error is not None:
-                    raise classify_connect_error(error)
-                break
-            try:
-                message = msgs.decode_server(frame.payload, self.codec)
-            except (DecodeError, ValueError) as exc:
-                raise UpstreamProtocolError(f"Undecodable agent message: {exc}") from exc
-            drift.observe(message)
-            arm = message.WhichOneof("message")
-            if arm == "interaction_update":
-                event = usage.observe(message.interaction_update)
-                if event is not None:
-                    answered = True
-                    yield event
-                    if isinstance(event, TurnEnded):
-                        # The turn is over: half-close so the server can finish the stream cleanly.
-                        call.close_send()
-                        return
-            elif arm == "exec_server_message":
-                call.send(
-                    msgs.encode(msgs.answer_exec(message.exec_server_message, timezone=timezone), self.codec)
-                )
-            elif arm == "kv_server_message":
-                call.send(msgs.encode(msgs.answer_kv(message.kv_server_message, plan.blobs), self.codec))
-            elif arm == "interaction_query":
-                call.send(msgs.encode(msgs.answer_query(message.interaction_query), self.codec))
-            elif arm == "conversation_checkpoint_update":
-                usage.checkpoint(message.conversation_checkpoint_update)
-            # exec_server_control_message (abort) and unknown arms need no answer.
+                    message = msgs.decode_server(frame.payload, self.codec)
+                except (DecodeError, ValueError) as exc:
+                    raise UpstreamProtocolError(f"Undecodable agent message: {exc}") from exc
+                drift.observe(message)
+                arm = message.WhichOneof("message")
+                if arm == "interaction_update":
+                    event = usage.observe(message.interaction_update)
+                    if isinstance(event, TurnEnded) and tools.calls:
+                        break  # the calls end the turn, whatever the server thinks
+                    if event is not None:
+                        answered = True
+                        yield event
+                        if isinstance(event, TurnEnded):
+                            # The turn is over: half-close so the server can finish the stream cleanly.
+                            call.close_send()
+                            return
+                elif arm == "exec_server_message":
+                    exec_msg = message.exec_server_message
+                    if exec_msg.HasField("mcp_args"):
+                        reply = tools.observe(exec_msg)
+                        if reply is None:  # a call to hand out: held, not answered
+                            if batch_deadline is None:
+                                batch_deadline = loop.time() + TOOL_BATCH_SECONDS
+                            continue
+                    else:
+                        reply = answer_exec(exec_msg)
+                    call.send(msgs.encode(reply, self.codec))
+                elif arm == "kv_server_message":
+                    call.send(msgs.encode(msgs.answer_kv(message.kv_server_message, plan.blobs), self.codec))
+                elif arm == "interaction_query":
+                    call.send(msgs.encode(msgs.answer_query(message.interaction_query), self.codec))
+                elif arm == "conversation_checkpoint_update":
+                    usage.checkpoint(message.conversation_checkpoint_update)
+                # exec_server_control_message (abort) and unknown arms need no answer.
+        except UpstreamTimeout:
+            if not tools.calls:
+                raise
+            # The batch window closed: the calls in hand are the whole batch.
+        if tools.calls:
+            # Hand the calls to the client and leave without a cancel: the server keeps the turn parked
+            # until the stream goes away; the results come back in the next request's replay.
+            for tool_call in tools.calls:
+                yield tool_call
+            yield TurnEnded(usage=usage.final(), finish_reason="tool_calls")
+            return
         if not answered:
             raise UpstreamUnavailable("Cursor ended the stream without an answer")
         yield TurnEnded(usage=usage.final())
+
+
+class _ToolCalls:
+    """The client tool calls of one run: which `mcp_args` execs become `ToolCall` events (held, not
+    answered) and which get an answer right away (unknown tool, arguments to correct)."""
+
+    def __init__(self, plan: msgs.RunPlan) -> None:
+        self.plan = plan
+        self.calls: list[ToolCall] = []
+        self.repairs = 0
+
+    def observe(self, exec_msg: pb.ExecServerMessage) -> pb.AgentClientMessage | None:
+        """None when the call is ours to hand out; otherwise the answer to send to the server."""
+        call = msgs.read_mcp_call(exec_msg)
+        if call.name not in self.plan.tools:
+            log.info("refused a call to the unadvertised tool %r", call.name)
+            return msgs.answer_exec(exec_msg, timezone="", tools=self.plan.definitions)
+        problem = call.problem or call_problem(self.plan.tools, call.name, call.arguments)
+        if problem and self.repairs < MAX_TOOL_REPAIRS:
+            self.repairs += 1
+            return msgs.mcp_error(exec_msg, f"Invalid arguments for {call.name}: {problem}. Call it again.")
+        arguments = in_schema_order(self.plan.tools[call.name].parameters, call.arguments)
+        self.calls.append(ToolCall(id=call.call_id, name=call.name, arguments=canonical_json(arguments)))
+        return None
 
 
 class _UsageTracker:

@@ -2,26 +2,44 @@
 gateway gives to the server's execs, KV gets and interaction queries, and codec encode/decode.
 
 A gateway has no workspace and no user at the keyboard, so every built-in tool is refused with its own
-result type, every question is declined, and only request context, blobs and (later) our own MCP tools
-get real answers.
+result type, every question is declined, and only request context, blobs and the client's own tools get
+real answers.
+
+Client tools (2026 sheet §6.1) are advertised as MCP tools of one synthetic server (`PROVIDER`) in the run
+request and in the request-context answer (the profile sends the allow-list header), with a one-line
+signature per tool in the system root because the model may not see MCP descriptions. Replay is
+stateless: earlier tool calls and results are root blobs with real `tool-call` / `tool-result` parts,
+and the latest results are the new user message (see `build_run`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import DecodeError
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
-from cursor_gateway.domain.chat import ChatRequest
+from cursor_gateway.domain.chat import ChatRequest, Message, ToolCall, ToolSpec
+from cursor_gateway.domain.tools import EMPTY_SCHEMA, offered_tools, tool_instructions
 from cursor_gateway.upstream import drift
 
 REFUSAL = "This client runs no local tools: it is an API gateway without a workspace."
 CONTINUE_PROMPT = "Continue."
+# The synthetic MCP server the client's tools belong to (provider identifier and server name).
+PROVIDER = "cursor-gateway"
+# Tool-call kinds the agent may use: MCP calls only, so Cursor's built-in shell/edit/read tools stay off.
+ALLOWED_TOOLS = "mcp_tool_call"
+MISSING_RESULT = "No result was provided for this tool call."
+TOOL_RESULTS_LEAD = "Here are the results of the tool calls you just made:"
+TOOL_RESULTS_TAIL = "Continue the task with these results."
 
 CONTENT_TYPES = {"proto": "application/connect+proto", "json": "application/connect+json"}
 
@@ -32,33 +50,189 @@ class RunPlan:
 
     run_request: pb.AgentClientMessage
     blobs: dict[bytes, bytes] = field(default_factory=dict)
+    # The client tools advertised in this run (by name) and their MCP definitions and instructions.
+    tools: dict[str, ToolSpec] = field(default_factory=dict)
+    definitions: list[pb.McpToolDefinition] = field(default_factory=list)
+    instructions: str = ""
 
 
 def blob_id(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _root(role: str, text: str) -> bytes:
-    message = {"role": role, "content": [{"type": "text", "text": text}]}
+def _json(message: dict[str, Any]) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
-    """History is replayed statelessly as root blobs (fits Lambda): the system text as a first user root
-    (system roots are ignored by the agent), earlier turns as user/assistant roots, and the latest user
-    text as the action's user message."""
-    turns = list(request.turns)
-    latest = turns.pop() if turns and turns[-1].role == "user" else None
+def _root(role: str, text: str) -> bytes:
+    return _json({"role": role, "content": [{"type": "text", "text": text}]})
+
+
+def tool_definition(spec: ToolSpec) -> pb.McpToolDefinition:
+    """Both schema forms: `input_schema` (a serialized `google.protobuf.Value`) and `input_schema_json`."""
+    schema = dict(spec.parameters or EMPTY_SCHEMA)
+    value = json_format.ParseDict(schema, struct_pb2.Value())
+    return pb.McpToolDefinition(
+        name=spec.name,
+        description=spec.description,
+        input_schema=value.SerializeToString(),
+        provider_identifier=PROVIDER,
+        tool_name=spec.name,
+        input_schema_json=json.dumps(schema, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def _arguments_value(call: ToolCall) -> Any:
+    try:
+        return json.loads(call.arguments) if call.arguments.strip() else {}
+    except ValueError:
+        return {"_raw": call.arguments}
+
+
+def _call_part(call: ToolCall) -> dict[str, Any]:
+    return {"type": "tool-call", "toolCallId": call.id, "toolName": call.name, "args": _arguments_value(call)}
+
+
+def _result_part(call_id: str, name: str, text: str, is_error: bool) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "tool-result", "toolCallId": call_id, "toolName": name, "result": text}
+    if is_error:
+        part["isError"] = True
+    return part
+
+
+def history_roots(turns: Sequence[Message]) -> list[bytes]:
+    """Turns as Vercel-AI-SDK-shaped roots (2026 sheet §4.3). An assistant turn's tool calls are
+    `tool-call` parts; the tool messages that follow become one `tool` root of `tool-result` parts. Pairing
+    is repaired, because a backend model rejects a call without a result: a call the client sent no result
+    for gets an error result, and a result for an unknown call is kept as user text."""
     roots: list[bytes] = []
-    if request.system_text:
-        roots.append(_root("user", f"<system>\n{request.system_text}\n</system>"))
-    roots.extend(_root(m.role, m.text) for m in turns)
+    pending: list[ToolCall] = []
+
+    def close_pending(results: Sequence[Message] = ()) -> None:
+        parts: list[dict[str, Any]] = []
+        names = {c.id: c.name for c in pending}
+        for result in results:
+            if result.tool_call_id in names:
+                name = result.tool_name or names.pop(result.tool_call_id)
+                names.pop(result.tool_call_id, None)
+                parts.append(_result_part(result.tool_call_id, name, result.text, result.is_error))
+            else:
+                label = f"[Result of tool call {result.tool_call_id} ({result.tool_name or 'unknown tool'})]"
+                orphans.append(_root("user", f"{label}\n{result.text}"))
+        parts.extend(_result_part(i, n, MISSING_RESULT, True) for i, n in names.items())
+        if parts:
+            roots.append(_json({"role": "tool", "content": parts}))
+        roots.extend(orphans)
+        orphans.clear()
+        pending.clear()
+
+    orphans: list[bytes] = []
+    index = 0
+    while index < len(turns):
+        message = turns[index]
+        if message.role == "tool":
+            results = []
+            while index < len(turns) and turns[index].role == "tool":
+                results.append(turns[index])
+                index += 1
+            close_pending(results)
+            continue
+        close_pending()
+        if message.role == "assistant" and message.tool_calls:
+            parts: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
+            parts.extend(_call_part(c) for c in message.tool_calls)
+            roots.append(_json({"role": "assistant", "content": parts}))
+            pending.extend(message.tool_calls)
+        else:
+            roots.append(_root(message.role, message.text))
+        index += 1
+    close_pending()
+    return roots
+
+
+def tool_results_prompt(calls: Sequence[ToolCall], results: Sequence[Message]) -> str:
+    """The latest tool results as the new user message, each next to the call it answers.
+
+    Why not a `resume_action` or a `tool-result` root plus "Continue."? A resume on a fresh stream has no
+    pending exec and answers nothing (KonghaYao, 2026 sheet §6.1), and the user message is the one thing
+    Cursor certainly presents as the current turn. The calls go into the same text (not into a root) so
+    that no root holds a call whose result is elsewhere."""
+    by_id = {r.tool_call_id: r for r in results}
+    blocks = [TOOL_RESULTS_LEAD, ""]
+    for call in calls:
+        result = by_id.pop(call.id, None)
+        attrs = f'id="{html.escape(call.id)}" name="{html.escape(call.name)}"'
+        blocks.append(f"<tool_call {attrs}>{call.arguments or '{}'}</tool_call>")
+        if result is None:
+            blocks.append(f'<tool_result {attrs} is_error="true">\n{MISSING_RESULT}\n</tool_result>')
+        else:
+            blocks.append(_result_block(attrs, result))
+    for result in by_id.values():  # results whose call is not in the last assistant turn
+        attrs = f'id="{html.escape(result.tool_call_id)}" name="{html.escape(result.tool_name)}"'
+        blocks.append(_result_block(attrs, result))
+    blocks.extend(["", TOOL_RESULTS_TAIL])
+    return "\n".join(blocks)
+
+
+def _result_block(attrs: str, result: Message) -> str:
+    error = ' is_error="true"' if result.is_error else ""
+    return f"<tool_result {attrs}{error}>\n{result.text}\n</tool_result>"
+
+
+_RESULT_BLOCK = re.compile(
+    r'<tool_result id="([^"]*)" name="([^"]*)"( is_error="true")?>\n(.*?)\n</tool_result>', re.DOTALL
+)
+
+
+def parse_tool_results_prompt(text: str) -> list[tuple[str, str, bool, str]]:
+    """(call id, tool name, is_error, result text) of each result in a `tool_results_prompt` text."""
+    return [
+        (html.unescape(m.group(1)), html.unescape(m.group(2)), bool(m.group(3)), m.group(4))
+        for m in _RESULT_BLOCK.finditer(text)
+    ]
+
+
+def _split_latest(request: ChatRequest) -> tuple[list[Message], Message | None, str]:
+    """(history turns, the latest user message, the prompt text) of a request."""
+    turns = list(request.turns)
+    if turns and turns[-1].role == "user":
+        latest = turns.pop()
+        return turns, latest, latest.text
+    if not turns or turns[-1].role != "tool":
+        return turns, None, CONTINUE_PROMPT
+    results: list[Message] = []
+    while turns and turns[-1].role == "tool":
+        results.insert(0, turns.pop())
+    calls: tuple[ToolCall, ...] = ()
+    if turns and turns[-1].role == "assistant" and turns[-1].tool_calls:
+        caller = turns.pop()
+        calls = caller.tool_calls
+        if caller.text:
+            turns.append(Message("assistant", caller.text))
+    return turns, None, tool_results_prompt(calls, results)
+
+
+def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
+    """History is replayed statelessly as root blobs (fits Lambda): the system text (with the tool
+    contract) as a first user root (system roots are ignored by the agent), earlier turns as
+    user/assistant/tool roots, and the latest user text, or the latest tool results, as the action's user
+    message. `tool_choice` none advertises no tools; a named tool (or `required` with one tool) advertises
+    only that one and says so in the system root; `required` with several tools is a 400."""
+    offered, must_call = offered_tools(request.tools, request.tool_choice, profile="agent")
+    definitions = [tool_definition(t) for t in offered]
+    instructions = tool_instructions(offered, must_call, server=PROVIDER)
+    turns, latest, prompt = _split_latest(request)
+    roots: list[bytes] = []
+    system = "\n\n".join(t for t in (request.system_text, instructions) if t)
+    if system:
+        roots.append(_root("user", f"<system>\n{system}\n</system>"))
+    roots.extend(history_roots(turns))
     blobs = {blob_id(r): r for r in roots}
 
     # One root id per turn, in order: identical turns ("ok", "ok") share a blob but not a history slot.
     state = pb.ConversationStateStructure(root_prompt_messages_json=[blob_id(r) for r in roots])
     user_message = pb.UserMessage(
-        text=latest.text if latest is not None else CONTINUE_PROMPT,
+        text=prompt,
         message_id=str(uuid.uuid4()),
         mode=pb.AGENT_MODE_AGENT,
     )
@@ -81,14 +255,30 @@ def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
         client_supports_inline_images=bool(latest and latest.images),
         pre_fetched_blobs=[pb.PrefetchedBlob(id=k, value=v) for k, v in blobs.items()],
     )
-    # An empty tool list is still sent: clients observed the server expecting the field.
+    # The tool list is sent even when empty: clients observed the server expecting the field.
     run.mcp_tools.SetInParent()
+    run.mcp_tools.mcp_tools.extend(definitions)
     run.mcp_file_system_options.enabled = False
-    return RunPlan(pb.AgentClientMessage(run_request=run), blobs)
+    return RunPlan(
+        pb.AgentClientMessage(run_request=run),
+        blobs,
+        tools={t.name: t for t in offered},
+        definitions=definitions,
+        instructions=instructions,
+    )
 
 
-def request_context(timezone: str) -> pb.RequestContext:
-    return pb.RequestContext(env=pb.RequestContextEnv(os_version="linux", shell="none", time_zone=timezone))
+def request_context(
+    timezone: str, tools: Sequence[pb.McpToolDefinition] = (), instructions: str = ""
+) -> pb.RequestContext:
+    context = pb.RequestContext(
+        env=pb.RequestContextEnv(os_version="linux", shell="none", time_zone=timezone), tools=list(tools)
+    )
+    if instructions:
+        context.mcp_instructions.append(
+            pb.McpInstructions(server_name=PROVIDER, instructions=instructions, server_identifier=PROVIDER)
+        )
+    return context
 
 
 # -- answers to the server's questions ------------------------------------------------------------------
@@ -114,22 +304,39 @@ _REJECT_BUILTIN: dict[str, tuple[str, str]] = {
 _TEXT_FIELDS = ("reason", "error")
 
 
-def answer_exec(exec_msg: pb.ExecServerMessage, *, timezone: str) -> pb.AgentClientMessage:
-    """The one answer every exec gets, in the result arm of the same number."""
+def answer_exec(
+    exec_msg: pb.ExecServerMessage,
+    *,
+    timezone: str,
+    tools: Sequence[pb.McpToolDefinition] = (),
+    instructions: str = "",
+) -> pb.AgentClientMessage:
+    """The one answer every exec gets, in the result arm of the same number. `tools` are the client tools
+    advertised in this run: the request context and the MCP state list them, and the MCP allow-list
+    precheck admits exactly them. An `mcp_args` that reaches this function is a call to a tool that was
+    not advertised (the profile handles calls to ours) and gets `tool_not_found`."""
     arm = exec_msg.WhichOneof("message")
     reply = pb.ExecClientMessage(id=exec_msg.id, exec_id=exec_msg.exec_id)
+    names = {t.tool_name for t in tools}
     if arm == "request_context_args":
-        reply.request_context_result.success.request_context.CopyFrom(request_context(timezone))
+        reply.request_context_result.success.request_context.CopyFrom(
+            request_context(timezone, tools, instructions)
+        )
     elif arm == "mcp_args":
-        name = exec_msg.mcp_args.tool_name or exec_msg.mcp_args.name
-        reply.mcp_result.tool_not_found.name = name
+        reply.mcp_result.tool_not_found.name = mcp_tool_name(exec_msg.mcp_args)
+        reply.mcp_result.tool_not_found.available_tools.extend(sorted(names))
     elif arm == "mcp_state_exec_args":
         reply.mcp_state_exec_result.success.SetInParent()
-    elif arm in (
-        "shell_allowlist_precheck_args",
-        "mcp_allowlist_precheck_args",
-        "web_fetch_allowlist_precheck_args",
-    ):
+        if tools:
+            reply.mcp_state_exec_result.success.servers.append(
+                pb.McpStateServer(server_name=PROVIDER, server_identifier=PROVIDER, tools=list(tools))
+            )
+    elif arm == "mcp_allowlist_precheck_args":
+        precheck = exec_msg.mcp_allowlist_precheck_args
+        reply.mcp_allowlist_precheck_result.allowlisted = (
+            precheck.provider_identifier in ("", PROVIDER) and _unprefixed(precheck.tool_name) in names
+        )
+    elif arm in ("shell_allowlist_precheck_args", "web_fetch_allowlist_precheck_args"):
         getattr(reply, arm.replace("_args", "_result")).allowlisted = False
     elif arm in _REJECT_BUILTIN:
         result_arm, refusal_arm = _REJECT_BUILTIN[arm]
@@ -146,6 +353,52 @@ def answer_exec(exec_msg: pb.ExecServerMessage, *, timezone: str) -> pb.AgentCli
                 throw=pb.ExecThrow(id=exec_msg.id, error=f"unsupported exec: {arm or 'unknown'}")
             )
         )
+    return pb.AgentClientMessage(exec_client_message=reply)
+
+
+# -- client tool calls (mcp_args) ----------------------------------------------------------------------
+
+_PREFIX = re.compile(rf"^(?:mcp_+)?{re.escape(PROVIDER)}[-_:.]+")
+
+
+def _unprefixed(name: str) -> str:
+    """A tool name without our server's prefix (`cursor-gateway-x`, `mcp_cursor-gateway_x`, ...)."""
+    return _PREFIX.sub("", name)
+
+
+def mcp_tool_name(args: pb.McpArgs) -> str:
+    """`tool_name` when present (`name` may carry a server prefix), else `name` without our prefix."""
+    return args.tool_name or _unprefixed(args.name)
+
+
+@dataclass(frozen=True, slots=True)
+class McpCall:
+    """One `mcp_args` exec, decoded: the call id, the tool name and the arguments object."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    problem: str | None = None  # a value that did not decode
+
+
+def read_mcp_call(exec_msg: pb.ExecServerMessage) -> McpCall:
+    """Arguments arrive as `map<string, Value bytes>`: each value is a serialized `google.protobuf.Value`."""
+    args = exec_msg.mcp_args
+    arguments: dict[str, Any] = {}
+    problem = None
+    for key, raw in args.args.items():
+        try:
+            arguments[key] = json_format.MessageToDict(struct_pb2.Value.FromString(raw))
+        except (DecodeError, ValueError):
+            problem = f"the value of argument '{key}' could not be decoded"
+    call_id = args.tool_call_id or exec_msg.exec_id or f"call_{uuid.uuid4().hex[:24]}"
+    return McpCall(call_id=call_id, name=mcp_tool_name(args), arguments=arguments, problem=problem)
+
+
+def mcp_error(exec_msg: pb.ExecServerMessage, text: str) -> pb.AgentClientMessage:
+    """An error result for one call: the turn goes on and the model may call again."""
+    reply = pb.ExecClientMessage(id=exec_msg.id, exec_id=exec_msg.exec_id)
+    reply.mcp_result.error.error = text
     return pb.AgentClientMessage(exec_client_message=reply)
 
 

@@ -3,7 +3,13 @@
 One run per chat request with one invocation: send the run request, wait for `run_ready`, send
 `invoke_model` with the full message list (a real system role, the history, the latest user message
 with its images), read `invocation_response` parts until `invocation_end`, then `finish_run` and
-half-close. Server heartbeats are ignored. Only text, thinking and the turn end leave this module.
+half-close. Server heartbeats are ignored. Only text, thinking, tool calls and the turn end leave this
+module.
+
+Tools are native (2026 sheet §6.2) and fully stateless: the invocation carries the tools and the whole
+history, complete tool calls end the turn with `tool_calls`, and the next request's invocation carries
+the results. Calls the client must not get (unknown name, bad arguments) go back to the model in another
+invocation of the same run, with error results, before the turn ends (`InvocationReader.repair`).
 """
 
 from __future__ import annotations
@@ -80,7 +86,7 @@ class InferenceProfile:
 
     async def _read(self, call: BidiCall, plan: msgs.RunPlan) -> AsyncIterator[ChatEvent]:
         settings = self.settings
-        reader = msgs.InvocationReader()
+        reader = msgs.InvocationReader(plan.tools)
         invoked = False
         loop = asyncio.get_running_loop()
         first_event_deadline = loop.time() + settings.cursor_first_event_timeout
@@ -128,12 +134,20 @@ class InferenceProfile:
                     end = message.invocation_end
                     if end.HasField("error") and (end.error.code or end.error.message or end.error.details):
                         raise msgs.classify_invocation_end_error(end.error)
+                    events = reader.finish()
+                    if reader.repair:
+                        # Calls the client must not get: the model hears why and tries again, same run.
+                        call.send(msgs.encode(msgs.repair_invoke(plan, reader.text, reader.repair)))
+                        reader.next_invocation()
+                        for event in events:
+                            yield event
+                        continue
                     trailer_deadline = loop.time() + TRAILER_GRACE_SECONDS
                     # The answer is complete: close the run first, so the trailer is on its way while the
                     # caller handles the last events.
                     call.send(msgs.encode(msgs.finish_run()))
                     call.close_send()
-                    for event in reader.finish():
+                    for event in events:
                         yield event
                 # heartbeat and unknown arms need no answer.
         except UpstreamError as exc:

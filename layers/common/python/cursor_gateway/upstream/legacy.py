@@ -5,6 +5,10 @@ the accounts it still serves and as the reference-compatible mode. It is server-
 one request frame (gzip when that helps), a half-close, then data frames and an end-stream frame. It
 presents the IDE identity (checksum, client key, session id). The stream reports no usage, so the turn
 ends with `usage=None` and the chat service estimates it (and marks it as an estimate).
+
+It runs no client tools: its tool channel (`client_side_tool_v2_call`, 2026 sheet §6.3) belongs to a
+retired RPC, so a request that offers tools is a 400 pointing at the agent and inference profiles.
+Tool calls and results already in the history are sent as plain turns.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from google.protobuf.message import DecodeError
 
 from cursor_gateway.codec.connect_error import EndStreamError, parse_end_stream
 from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TurnEnded
-from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
+from cursor_gateway.domain.tools import offered_tools
+from cursor_gateway.errors import UnsupportedParameter, UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import drift
 from cursor_gateway.upstream import legacy_messages as msgs
@@ -57,6 +62,12 @@ class LegacyProfile:
     async def stream(
         self, request: ChatRequest, credential: UpstreamCredential, identity: ClientIdentity | None = None
     ) -> AsyncIterator[ChatEvent]:
+        if offered_tools(request.tools, request.tool_choice, profile="legacy")[0]:
+            raise UnsupportedParameter(
+                "Tool calling is not available on the legacy protocol profile; "
+                "the agent and inference profiles support it",
+                param="tools",
+            )
         settings = self.settings
         identity = identity or default_identity(self.default_client_type, settings)
         headers = stream_headers(
