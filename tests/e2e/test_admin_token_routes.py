@@ -28,9 +28,11 @@ from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.services.container import Services, build_services
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.config import InMemoryConfigStore
+from cursor_gateway.storage.proxies import InMemoryProxyStore
 from cursor_gateway.storage.tokens import DynamoTokenStore, InMemoryTokenStore, TokenStore
 from cursor_gateway.upstream.checksum import decode_timestamp_part, timestamp_part
 from fakes.jwts import api_key
+from fakes.socks5 import running_socks5
 from fastapi.testclient import TestClient
 from harness import running_fake
 
@@ -119,6 +121,12 @@ def settings_for(fake: FakeCursor, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def services_for(settings: Settings, store: TokenStore) -> Services:
+    return build_services(
+        settings, token_store=store, config_store=InMemoryConfigStore(), proxy_store=InMemoryProxyStore()
+    )
+
+
 class Gateway:
     def __init__(self, client: TestClient, services: Services, store: TokenStore) -> None:
         self.http = client
@@ -166,7 +174,7 @@ class Gateway:
 @pytest.fixture
 def gateway(fake: FakeCursor, store: TokenStore, caplog: pytest.LogCaptureFixture) -> Iterator[Gateway]:
     settings = settings_for(fake)
-    services = build_services(settings, token_store=store, config_store=InMemoryConfigStore())
+    services = services_for(settings, store)
     app = create_app(tokens.router, utilities.router, settings=settings, services=services)
     caplog.set_level(logging.DEBUG, logger="cursor_gateway")
     with TestClient(app) as client:
@@ -237,7 +245,7 @@ def test_bad_bodies_are_400_in_the_admin_envelope(gateway: Gateway, path: str, r
 
 def test_oversized_bodies_are_413(fake: FakeCursor) -> None:
     settings = settings_for(fake, max_body_bytes=2048)
-    services = build_services(settings, token_store=InMemoryTokenStore(), config_store=InMemoryConfigStore())
+    services = services_for(settings, InMemoryTokenStore())
     client = TestClient(create_app(tokens.router, settings=settings, services=services))
     for path in ("/tokens/set", "/tokens/del", "/tokens/refresh"):
         response = client.post(path, content=json.dumps(["a" * 50] * 100), headers=AUTH)
@@ -391,7 +399,7 @@ class RacingStore:
 def test_rename_loses_no_concurrent_update(fake: FakeCursor, store: TokenStore) -> None:
     racing = RacingStore(store)
     settings = settings_for(fake)
-    services = build_services(settings, token_store=racing, config_store=InMemoryConfigStore())  # type: ignore[arg-type]
+    services = services_for(settings, racing)  # type: ignore[arg-type]
     client = TestClient(create_app(tokens.router, settings=settings, services=services))
     assert client.post(
         "/tokens/add", json={"tokens": [{"token": jwt(1), "alias": "a"}]}, headers=AUTH
@@ -429,19 +437,35 @@ def test_enabling_lifts_a_health_disable(gateway: Gateway) -> None:
 
 def test_proxy_set_and_clear(gateway: Gateway) -> None:
     gateway.add("a", jwt(1))
+    gateway.services.proxies.add({"eu-1": "http://127.0.0.1:9"})
     answer = gateway.ok("/tokens/proxy/set", {"aliases": ["a", "ghost"], "proxy": "eu-1"})
     assert outcomes(answer) == [("a", "updated"), ("ghost", "not_found")]
     assert gateway.info("a")["bundle"]["proxy"] == "eu-1"
+    for builtin in ("non", "sys"):
+        gateway.ok("/tokens/proxy/set", {"aliases": ["a"], "proxy": builtin})
+        assert gateway.info("a")["bundle"]["proxy"] == builtin
     gateway.ok("/tokens/proxy/set", {"aliases": ["a"], "proxy": None})
     assert "proxy" not in gateway.info("a")["bundle"]
 
 
-def test_proxy_names_are_checked(gateway: Gateway) -> None:
+@pytest.mark.parametrize("name", ["us-2", "x" * 129, "tab\there", "http://127.0.0.1:9"])
+def test_proxy_names_are_checked_against_the_proxy_table(gateway: Gateway, name: str) -> None:
+    gateway.add("a", jwt(1), proxy="sys")
+    gateway.services.proxies.add({"eu-1": "http://127.0.0.1:9"})
+    response = gateway.post("/tokens/proxy/set", {"aliases": ["a"], "proxy": name})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert gateway.info("a")["bundle"]["proxy"] == "sys"
+
+
+def test_account_calls_go_through_the_tokens_proxy(gateway: Gateway) -> None:
     gateway.add("a", jwt(1))
-    for bad in ("x" * 129, "tab\there"):
-        response = gateway.post("/tokens/proxy/set", {"aliases": ["a"], "proxy": bad})
-        assert response.status_code == 400
-    assert "proxy" not in gateway.info("a")["bundle"]
+    with running_socks5() as socks:
+        gateway.services.proxies.add({"tunnel": socks.url})
+        gateway.ok("/tokens/proxy/set", {"aliases": ["a"], "proxy": "tunnel"})
+        answer = gateway.ok("/tokens/profile/update", ["a"])
+        assert outcomes(answer) == [("a", "updated")]
+        assert socks.tunnels, "the profile calls did not use the token's proxy"
 
 
 def test_timezone_set_and_clear(gateway: Gateway) -> None:

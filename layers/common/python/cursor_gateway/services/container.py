@@ -74,16 +74,17 @@ def build_services(
     )
     chat = build_chat_service(settings, pool, config)
     canary_store = canary_store if canary_store is not None else DynamoCanaryStore(settings.canary_table)
+    proxies = ProxyService(
+        proxy_store if proxy_store is not None else DynamoProxyStore(settings.config_table), settings
+    )
     return Services(
         settings=settings,
         token_store=store,
         token_pool=pool,
-        tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate),
-        token_accounts=TokenAccountService(store, pool, settings, clock=clock),
+        tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate, proxies=proxies),
+        token_accounts=TokenAccountService(store, pool, settings, clock=clock, proxies=proxies),
         config=config,
-        proxies=ProxyService(
-            proxy_store if proxy_store is not None else DynamoProxyStore(settings.config_table), settings
-        ),
+        proxies=proxies,
         chat=chat,
         catalog=build_catalog(settings, pool),
         canary=CanaryService(settings, pool, chat, canary_store, clock=clock),

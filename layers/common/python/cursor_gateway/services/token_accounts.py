@@ -24,12 +24,14 @@ from cursor_gateway.domain.tokens import (
     mask_secret,
 )
 from cursor_gateway.errors import GatewayError, NotFound, UpstreamAuthError
+from cursor_gateway.services.proxies import ProxyService
 from cursor_gateway.services.token_pool import TokenPool
 from cursor_gateway.services.tokens import ItemResult, batch_answer, unique
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.tokens import TokenStore
 from cursor_gateway.upstream import account_info
 from cursor_gateway.upstream.identity import MachineIds
+from cursor_gateway.upstream.transport import SYSTEM
 
 log = logging.getLogger("cursor_gateway.services.token_accounts")
 
@@ -46,13 +48,19 @@ class TokenAccountService:
         settings: Settings,
         clock: Callable[[], float] = time.time,
         *,
+        proxies: ProxyService | None = None,
         concurrency: int = CONCURRENCY,
     ) -> None:
         self.store = store
         self.pool = pool
         self.settings = settings
         self.clock = clock
+        # Each token's calls go through its own proxy (unknown or no name: the general proxy).
+        self.proxies = proxies
         self._concurrency = max(1, concurrency)
+
+    def _proxy(self, record: TokenRecord) -> str:
+        return self.proxies.resolve(record.proxy) if self.proxies is not None else SYSTEM
 
     # -- POST /tokens/refresh --
 
@@ -98,11 +106,13 @@ class TokenAccountService:
     async def _profile_one(self, record: TokenRecord) -> ItemResult:
         bearer = await self.pool.bearer_for(record)
         user_id = record.user_id or _user_id(bearer)
-        settings = self.settings
+        settings, proxy = self.settings, self._proxy(record)
         stripe, user, models = await asyncio.gather(
-            account_info.fetch_stripe_profile(settings, bearer),
-            account_info.fetch_user_info(settings, user_id, bearer) if user_id else _no_user_id(),
-            account_info.fetch_usable_models(settings, bearer),
+            account_info.fetch_stripe_profile(settings, bearer, proxy=proxy),
+            account_info.fetch_user_info(settings, user_id, bearer, proxy=proxy)
+            if user_id
+            else _no_user_id(),
+            account_info.fetch_usable_models(settings, bearer, proxy=proxy),
             return_exceptions=True,
         )
         changes: dict[str, Any] = {}
@@ -156,7 +166,12 @@ class TokenAccountService:
             session_id=record.session_id,
         )
         version = await account_info.fetch_config_version(
-            self.settings, bearer, machine, timezone=record.timezone, now=self.clock()
+            self.settings,
+            bearer,
+            machine,
+            timezone=record.timezone,
+            now=self.clock(),
+            proxy=self._proxy(record),
         )
         if version == record.config_version:
             return ItemResult(record.alias, "unchanged", f"config version {version}")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cursor_gateway.domain.proxies import NON, SYS
 from cursor_gateway.domain.tokens import (
     ImportProblem,
     ParsedToken,
@@ -37,6 +38,7 @@ from cursor_gateway.domain.tokens import (
     unique_alias,
 )
 from cursor_gateway.errors import InvalidRequest, NotFound
+from cursor_gateway.services.proxies import ProxyService
 from cursor_gateway.storage.tokens import DuplicateAlias, TokenStore, VersionConflict
 
 log = logging.getLogger("cursor_gateway.services.tokens")
@@ -90,14 +92,14 @@ class TokenAdminService:
         clock: Callable[[], float] = time.time,
         *,
         on_change: Callable[[], None] | None = None,
-        proxy_names: Callable[[], Collection[str] | None] | None = None,
+        proxies: ProxyService | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         # Called after every write (the pool drops its cached listing, so this process sees the change).
         self._on_change = on_change or (lambda: None)
-        # The configured proxy names, or None while there is no proxies store to check against.
-        self._proxy_names = proxy_names or (lambda: None)
+        # The proxy table that token proxy names are checked against (None: any name is accepted).
+        self._proxies = proxies
 
     # -- POST /tokens/add --
 
@@ -216,13 +218,23 @@ class TokenAdminService:
             "tokens_count": len(records),
         }
 
+    def _proxy_names(self) -> Collection[str] | None:
+        """Names a token may carry: the proxy table's, plus `non` and `sys`, which always mean something.
+        Read fresh (the table may just have been changed through another function's instance)."""
+        if self._proxies is None:
+            return None
+        self._proxies.invalidate()
+        return {NON, SYS, *self._proxies.current().proxies}
+
     # -- POST /tokens/set --
 
     def set_pool(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
         """Replace the pool by `[(alias, info), ...]` (info as `/tokens/get` shows it, tokens revealed).
         Every entry is validated before anything is written; one invalid entry is a 400 and no change. An
         alias that keeps its credential keeps its health, exchanged JWT and profile. New entries are
-        written before stale ones are deleted, so an interrupted replace leaves a superset, never a loss."""
+        written before stale ones are deleted, so an interrupted replace leaves a superset, never a loss.
+        Proxy names are not checked here (a restore may come before its proxies; an unknown name means
+        the general proxy), only by `set_proxy`, where a typo is the likely cause."""
         now = self.clock()
         records = self._validate_pool(entries, now)
         current = {r.alias: r for r in self.store.list()}
@@ -254,7 +266,6 @@ class TokenAdminService:
     ) -> list[TokenRecord]:
         problems: list[str] = []
         records: list[TokenRecord] = []
-        known_proxies = self._proxy_names()
         aliases: set[str] = set()
         credentials: dict[str, str] = {}
         for index, (alias, info) in enumerate(entries):
@@ -286,9 +297,6 @@ class TokenAdminService:
                 record = self._record(parsed, item, status, now)
             except ValueError as exc:
                 problems.append(f"{where}: {exc}")
-                continue
-            if record.proxy and known_proxies is not None and record.proxy not in known_proxies:
-                problems.append(f"{where}: unknown proxy '{record.proxy}'")
                 continue
             # created_at orders the pool: keep the order of the request.
             records.append(replace(record, alias=alias, created_at=now + index * 1e-3))
@@ -398,7 +406,9 @@ class TokenAdminService:
         known = self._proxy_names()
         if name and known is not None and name not in known:
             raise InvalidRequest(
-                f"Unknown proxy '{name}'; add it with POST /proxies/add first", param="proxy"
+                f"Unknown proxy '{name}': use a name of POST /proxies/get, 'non' or 'sys' "
+                "(add a proxy with POST /proxies/add first)",
+                param="proxy",
             )
         detail = f"proxy {name}" if name else "proxy cleared (general proxy)"
         return batch_answer("proxy set", self._edit_each(aliases, lambda _r: ({"proxy": name}, detail)))

@@ -4,7 +4,8 @@ config version (R3). Fact sheet §1.1, §1.2, §2.1, §2.2, §4.11, §7.6.
 Plain request/response calls, so the process-wide httpx clients of `upstream.http`: `https://` hosts
 negotiate HTTP/2 or 1.1 by ALPN (cursor.com answers 1.1, api2 prefers 2); `http://` bases (the emulator)
 use HTTP/2 with prior knowledge. Failures become errors.py classes; credentials appear in messages and
-logs only masked.
+logs only masked. `proxy` is the transport argument of `upstream.transport` (the token's proxy resolved by
+`services.proxies`): "" direct, "sys" the environment's, or a proxy URL.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from cursor_gateway.upstream.checksum import checksum_header
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.http import json_client
 from cursor_gateway.upstream.identity import DEFAULT_VERSIONS, MachineIds, default_identity
+from cursor_gateway.upstream.transport import SYSTEM
 
 log = logging.getLogger("cursor_gateway.upstream.account_info")
 
@@ -83,9 +85,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-async def _get(url: str, base: str, headers: dict[str, str], what: str, settings: Settings) -> Any:
+async def _get(
+    url: str, base: str, headers: dict[str, str], what: str, settings: Settings, proxy: str
+) -> Any:
     """GET a JSON document; HTTP and transport failures as errors.py classes."""
-    client = json_client(base, connect_timeout=settings.cursor_connect_timeout)
+    client = json_client(base, connect_timeout=settings.cursor_connect_timeout, proxy=proxy)
     try:
         response = await client.get(url, headers=headers)
     except httpx.TimeoutException as exc:
@@ -107,7 +111,7 @@ async def _get(url: str, base: str, headers: dict[str, str], what: str, settings
         raise UpstreamProtocolError(f"Cursor {what} answered non-JSON") from exc
 
 
-async def fetch_stripe_profile(settings: Settings, bearer: str) -> StripeProfile:
+async def fetch_stripe_profile(settings: Settings, bearer: str, *, proxy: str = SYSTEM) -> StripeProfile:
     """H1 `GET {CURSOR_API_URL}/auth/full_stripe_profile` with the bearer (the session JWT, or the JWT
     exchanged for a crsr_ key)."""
     base = settings.cursor_api_url.rstrip("/")
@@ -121,7 +125,7 @@ async def fetch_stripe_profile(settings: Settings, bearer: str) -> StripeProfile
         "x-ghost-mode": "true",
         "x-new-onboarding-completed": "false",
     }
-    body = await _get(base + STRIPE_PATH, base, headers, "stripe profile", settings)
+    body = await _get(base + STRIPE_PATH, base, headers, "stripe profile", settings, proxy)
     try:
         profile = parse_stripe_profile(body)
     except ProfileShapeError as exc:
@@ -130,7 +134,7 @@ async def fetch_stripe_profile(settings: Settings, bearer: str) -> StripeProfile
     return profile
 
 
-async def fetch_user_info(settings: Settings, user_id: str, jwt: str) -> UserInfo:
+async def fetch_user_info(settings: Settings, user_id: str, jwt: str, *, proxy: str = SYSTEM) -> UserInfo:
     """H2 `GET {CURSOR_WEB_URL}/api/auth/me` with the dashboard cookie (browser header set, §2.2)."""
     base = settings.cursor_web_url.rstrip("/")
     headers = {
@@ -148,16 +152,17 @@ async def fetch_user_info(settings: Settings, user_id: str, jwt: str) -> UserInf
         "pragma": "no-cache",
         "cache-control": "no-cache",
     }
-    body = await _get(base + USER_INFO_PATH, base, headers, "user info", settings)
+    body = await _get(base + USER_INFO_PATH, base, headers, "user info", settings, proxy)
     try:
         return parse_user_info(body)
     except ProfileShapeError as exc:
         raise UpstreamProtocolError(f"Cursor user info: {exc}") from exc
 
 
-async def fetch_usable_models(settings: Settings, bearer: str) -> tuple[str, ...]:
+async def fetch_usable_models(settings: Settings, bearer: str, *, proxy: str = SYSTEM) -> tuple[str, ...]:
     """The model ids this account may use (`agent.v1.AgentService/GetUsableModels`)."""
-    body = await unary(settings, USABLE_PATH, agent_pb2.GetUsableModelsRequest().SerializeToString(), bearer)
+    request = agent_pb2.GetUsableModelsRequest().SerializeToString()
+    body = await unary(settings, USABLE_PATH, request, bearer, proxy)
     try:
         answer = agent_pb2.GetUsableModelsResponse.FromString(body)
     except Exception as exc:  # DecodeError; nothing else may leave as a non-gateway error
@@ -196,11 +201,17 @@ def server_config_headers(
 
 
 async def fetch_config_version(
-    settings: Settings, bearer: str, machine: MachineIds, *, timezone: str = "", now: float
+    settings: Settings,
+    bearer: str,
+    machine: MachineIds,
+    *,
+    timezone: str = "",
+    now: float,
+    proxy: str = SYSTEM,
 ) -> str:
     """R3: POST an empty body to GetServerConfig, read `config_version` (field 6, a UUID)."""
     base = settings.cursor_api_url.rstrip("/")
-    client = json_client(base, connect_timeout=settings.cursor_connect_timeout)
+    client = json_client(base, connect_timeout=settings.cursor_connect_timeout, proxy=proxy)
     headers = server_config_headers(settings, bearer, machine, timezone, now)
     try:
         response = await client.post(base + SERVER_CONFIG_PATH, content=b"", headers=headers)
