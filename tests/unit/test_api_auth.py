@@ -7,7 +7,12 @@ from typing import Annotated
 import pytest
 from cursor_gateway.api.app import create_app
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.services.container import build_services
 from cursor_gateway.settings import Settings
+from cursor_gateway.storage.config import InMemoryConfigStore
+from cursor_gateway.storage.keys import InMemoryKeyStore
+from cursor_gateway.storage.proxies import InMemoryProxyStore
+from cursor_gateway.storage.tokens import InMemoryTokenStore
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
@@ -21,7 +26,15 @@ def whoami(caller: Annotated[Caller, Depends(require_chat_key)]) -> dict[str, st
 
 
 def client(settings: Settings) -> TestClient:
-    return TestClient(create_app(router, settings=settings, services=lambda: None))  # type: ignore[arg-type]
+    # Unknown keys are looked up further (config share_token, gateway keys): in-memory stores for those.
+    services = build_services(
+        settings,
+        token_store=InMemoryTokenStore(),
+        config_store=InMemoryConfigStore(),
+        proxy_store=InMemoryProxyStore(),
+        key_store=InMemoryKeyStore(),
+    )
+    return TestClient(create_app(router, settings=settings, services=services))
 
 
 @pytest.mark.parametrize(

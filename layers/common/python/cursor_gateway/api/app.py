@@ -78,7 +78,17 @@ class _TooLarge(Exception):
 
 
 def all_routers() -> list[APIRouter]:
-    from cursor_gateway.api.routes import chat, config, health, messages, models, proxies, tokens, utilities
+    from cursor_gateway.api.routes import (
+        chat,
+        config,
+        health,
+        keys,
+        messages,
+        models,
+        proxies,
+        tokens,
+        utilities,
+    )
 
     return [
         health.router,
@@ -89,6 +99,7 @@ def all_routers() -> list[APIRouter]:
         config.router,
         utilities.router,
         proxies.router,
+        keys.router,
     ]
 
 

@@ -15,6 +15,7 @@ from cursor_gateway.services.catalog import ModelCatalog, build_catalog
 from cursor_gateway.services.chat import ChatService, build_chat_service
 from cursor_gateway.services.config import ConfigService
 from cursor_gateway.services.images import ImageService, build_image_service
+from cursor_gateway.services.keys import KeyService
 from cursor_gateway.services.proxies import ProxyService
 from cursor_gateway.services.token_accounts import TokenAccountService
 from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
@@ -22,6 +23,7 @@ from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.canary import CanaryStore, DynamoCanaryStore
 from cursor_gateway.storage.config import ConfigStore, DynamoConfigStore
+from cursor_gateway.storage.keys import DynamoKeyStore, KeyStore
 from cursor_gateway.storage.proxies import DynamoProxyStore, ProxyStore
 from cursor_gateway.storage.tokens import DynamoTokenStore, TokenStore
 
@@ -40,6 +42,8 @@ class Services:
     config: ConfigService
     # Proxy names -> transport arguments (`proxies.resolve`) and the /proxies/* admin routes.
     proxies: ProxyService
+    # Gateway keys: /build-key, /keys, /keys/revoke, /config-version and the chat path's key check.
+    keys: KeyService
     chat: ChatService
     catalog: ModelCatalog
     canary: CanaryService
@@ -53,6 +57,7 @@ def build_services(
     token_store: TokenStore | None = None,
     config_store: ConfigStore | None = None,
     proxy_store: ProxyStore | None = None,
+    key_store: KeyStore | None = None,
     canary_store: CanaryStore | None = None,
     exchanger: Exchanger | None = None,
     refresher: Refresher | None = None,
@@ -77,6 +82,14 @@ def build_services(
     proxies = ProxyService(
         proxy_store if proxy_store is not None else DynamoProxyStore(settings.config_table), settings
     )
+    keys = KeyService(
+        key_store if key_store is not None else DynamoKeyStore(settings.keys_table),
+        settings,
+        tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate, proxies=proxies),
+        token_store=store,
+        proxies=proxies,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         token_store=store,
@@ -85,6 +98,7 @@ def build_services(
         token_accounts=TokenAccountService(store, pool, settings, clock=clock, proxies=proxies),
         config=config,
         proxies=proxies,
+        keys=keys,
         chat=chat,
         catalog=build_catalog(settings, pool),
         canary=CanaryService(settings, pool, chat, canary_store, clock=clock),
