@@ -108,11 +108,11 @@ def apply_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> N
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     aws.reset_clients()
-    get_settings.cache_clear()  # settings are read once per process: this "process" is a new cold start
 
 
 def load_function(group: str) -> ModuleType:
     """functions/<group>/app.py as a fresh module (a cold start), after the environment is set."""
+    get_settings.cache_clear()  # settings are read once per process: this "process" is a new cold start
     path = ROOT / "functions" / group / "app.py"
     spec = importlib.util.spec_from_file_location(f"lambda_{group}_{uuid.uuid4().hex}", path)
     assert spec is not None and spec.loader is not None

@@ -12,6 +12,7 @@ from cursor_gateway.local.template import load_template
 from fakes.jwts import make_jwt
 from handler_kit import (
     ADMIN,
+    AUTH_PARAM,
     TEMPLATE,
     Stack,
     apply_environment,
@@ -23,11 +24,22 @@ from handler_kit import (
 )
 
 
-@pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    with moto_stack() as running:
-        apply_environment(monkeypatch, lambda_environment(running))
+@pytest.fixture(scope="module")
+def aws_stack() -> Iterator[Stack]:
+    # One moto server for the module (creating every table takes a second or two); `stack` empties it.
+    with moto_stack() as running, pytest.MonkeyPatch.context() as patch:
+        apply_environment(patch, lambda_environment(running))
         yield running
+
+
+@pytest.fixture
+def stack(aws_stack: Stack) -> Stack:
+    """The module's moto server as a fresh deployment has it: an empty pool, the original admin key."""
+    dynamodb, table = aws_stack.client("dynamodb"), aws_stack.tables["TokensTable"]
+    for item in dynamodb.scan(TableName=table, ProjectionExpression="alias")["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"alias": item["alias"]})
+    aws_stack.client("ssm").put_parameter(Name=AUTH_PARAM, Value=ADMIN, Type="SecureString", Overwrite=True)
+    return aws_stack
 
 
 def function(group: str) -> ModuleType:
