@@ -567,6 +567,7 @@ def test_profile_update_keeps_unknown_memberships_and_stores_partial_results(
     answer = gateway.ok("/tokens/profile/update", ["s"])
     assert outcomes(answer) == [("s", "partial")]
     assert "user info" in answer["results"][0]["detail"]
+    assert "ultra_max_2027 (a value new to us, kept as sent)" in answer["results"][0]["detail"]
     info = gateway.info("s")
     assert info["stripe"]["membership_type"] == "ultra_max_2027"
     assert "user" not in info["bundle"]

@@ -3,6 +3,7 @@ stack runs it) and the in-memory twin: they must behave the same."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -138,3 +139,62 @@ def test_rename_of_a_deleted_record_is_not_found(store: TokenStore) -> None:
     with pytest.raises(NotFound):
         store.rename(a, "b")
     assert store.list() == []
+
+
+def test_parallel_edits_and_health_updates_on_one_token_lose_nothing(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Admin edits (`update_fields` on their own fields) and live-traffic health updates (compare-and-set,
+    retried) hammer one token from many threads, as many Lambda instances would; every write survives."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_endpoint)
+    tables, _ = local_resources(load_template(ROOT / "template.yaml"), region=REGION)
+    spec = next(t for t in tables if t.logical_id == "TokensTable")
+    name = f"tokens-{uuid.uuid4().hex[:8]}"
+    client.create_table(TableName=name, **spec.create_args)
+    store = DynamoTokenStore(name, client=client)
+    store.put_new(record("a"))
+    rounds, counters = 8, 4
+    editors = {"timezone": "Zone/{}", "proxy": "proxy-{}", "config_version": "cv-{}", "gcpp_host": "host-{}"}
+    errors: list[BaseException] = []
+
+    def edit(field: str, pattern: str) -> None:
+        try:
+            for i in range(rounds):
+                store.update_fields("a", {field: pattern.format(i)})
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    def count() -> None:
+        try:
+            for _ in range(rounds):
+                while True:
+                    current = store.get("a")
+                    assert current is not None
+                    health = replace(
+                        current.health, consecutive_failures=current.health.consecutive_failures + 1
+                    )
+                    try:
+                        store.update_health("a", health, expected_version=current.version)
+                        break
+                    except VersionConflict:
+                        continue
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=edit, args=item) for item in editors.items()]
+    threads += [threading.Thread(target=count) for _ in range(counters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    final = store.get("a")
+    assert final is not None
+    assert final.health.consecutive_failures == rounds * counters
+    for field, pattern in editors.items():
+        assert getattr(final, field) == pattern.format(rounds - 1)
+    assert final.version == 1 + rounds * (len(editors) + counters)

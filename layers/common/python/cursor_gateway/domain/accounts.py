@@ -25,13 +25,9 @@ class StripeProfile:
     subscription_status: str = ""
     is_on_student_plan: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "membership_type": self.membership_type,
-            "days_remaining_on_trial": self.days_remaining_on_trial,
-            "subscription_status": self.subscription_status or None,
-            "is_on_student_plan": self.is_on_student_plan,
-        }
+    @property
+    def known_membership(self) -> bool:
+        return self.membership_type in KNOWN_MEMBERSHIPS
 
 
 @dataclass(frozen=True, slots=True)

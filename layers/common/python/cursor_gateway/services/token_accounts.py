@@ -124,7 +124,8 @@ class TokenAccountService:
                 trial_days_remaining=stripe.days_remaining_on_trial,
                 subscription_status=stripe.subscription_status,
             )
-            got.append(f"membership {stripe.membership_type}")
+            new = "" if stripe.known_membership else " (a value new to us, kept as sent)"
+            got.append(f"membership {stripe.membership_type}{new}")
         else:
             problems.append(f"stripe profile: {_why(stripe, record.alias)}")
         if isinstance(user, UserInfo):
