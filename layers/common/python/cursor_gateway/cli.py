@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         "--force", action="store_true", help="probe even if it ran within CANARY_MIN_INTERVAL"
     )
 
+    from cursor_gateway.services import analytics_cli
+
+    analytics_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         from cursor_gateway.local.stack import serve_from_args
@@ -47,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         from cursor_gateway.services.canary_cli import run_from_args as run_canary
 
         return run_canary(args)
+    if args.command == "analytics":
+        from cursor_gateway.local.stack import local_aws
+
+        return analytics_cli.run_from_args(args, local_aws=local_aws)
     if args.command == "emulate":
         from cursor_gateway.emulator.server import run_from_args
 

@@ -79,6 +79,7 @@ class _TooLarge(Exception):
 
 def all_routers() -> list[APIRouter]:
     from cursor_gateway.api.routes import (
+        analytics,
         chat,
         config,
         health,
@@ -97,6 +98,7 @@ def all_routers() -> list[APIRouter]:
         models.router,
         tokens.router,
         config.router,
+        analytics.router,
         utilities.router,
         proxies.router,
         keys.router,

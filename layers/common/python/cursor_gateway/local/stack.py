@@ -232,7 +232,24 @@ def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
         lifespan="off",
         timeout_graceful_shutdown=5,
     )
+    from cursor_gateway.local.scheduler import start_analytics_schedule
+
+    schedule = start_analytics_schedule(settings)  # None unless an Admin API key is configured
     try:
         _Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        if schedule is not None:
+            schedule.stop()
+
+
+@contextlib.contextmanager
+def local_aws(settings: Settings, template: str | Path | None = None) -> Iterator[str]:
+    """The `make run` stack's AWS without the web server, for one-off commands (`analytics pull
+    --local`): the DATA_DIR lock, an embedded moto with the template's tables and buckets and the saved
+    state, boto3 pointed at it. Yields the moto endpoint; writes are saved to DATA_DIR as usual."""
+    with (
+        _exclusive(Path(settings.data_dir).resolve()) as data_dir,
+        _aws(0, data_dir, Path(template or "template.yaml"), settings) as aws,
+    ):
+        yield aws.endpoint

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cursor_gateway.services.analytics import AnalyticsService, build_analytics_service
 from cursor_gateway.services.canary import CanaryService
 from cursor_gateway.services.catalog import ModelCatalog, build_catalog
 from cursor_gateway.services.chat import ChatService, build_chat_service
@@ -48,6 +49,7 @@ class Services:
     catalog: ModelCatalog
     canary: CanaryService
     images: ImageService
+    analytics: AnalyticsService
     started_at: float = _PROCESS_STARTED
 
 
@@ -61,6 +63,7 @@ def build_services(
     canary_store: CanaryStore | None = None,
     exchanger: Exchanger | None = None,
     refresher: Refresher | None = None,
+    analytics: AnalyticsService | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Services:
     """Every collaborator, wired; none of them does I/O until first used."""
@@ -103,5 +106,6 @@ def build_services(
         catalog=build_catalog(settings, pool),
         canary=CanaryService(settings, pool, chat, canary_store, clock=clock),
         images=build_image_service(settings),
+        analytics=analytics if analytics is not None else build_analytics_service(settings, clock=clock),
         started_at=_PROCESS_STARTED if clock is time.time else clock(),
     )
