@@ -157,7 +157,7 @@ class ImageFetcher:
             return str(ip)
         if ip not in METADATA_ADDRESSES and any(ip in net for net in self.allowed):
             return str(ip)
-        target = host if host == str(ip) else f"{host} resolves to {ip}, which is"
+        target = f"{host} is" if host == str(ip) else f"{host} resolves to {ip}, which is"
         raise refused(f"{target} {reason}")
 
     async def vet(self, url: httpx.URL) -> str:
