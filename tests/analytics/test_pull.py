@@ -265,3 +265,53 @@ def test_daily_exports_match_cursors_own_csv_byte_for_byte(env: Env, fake: FakeA
     assert '"Line one\nLine two\r\nLine three"' in everything
     assert "Ünïcödé 提交 ✓ — émojis 🚀" in everything
     assert csv_row(COMMITS, fake.data["commits"][1]) in everything
+
+
+def test_a_row_too_large_for_dynamodb_is_stored_shortened_and_kept_whole_in_s3(
+    env: Env, fake: FakeAdminApi
+) -> None:
+    huge = dict(fake.data["commits"][3], message="x" * 500_000)
+    fake.data["commits"][3] = huge
+    run = env.service.pull(datasets=["commits"])
+    assert run["state"] == "succeeded"
+    stored = env.rows("commits").get(huge["commitHash"])
+    assert stored is not None and stored["_truncated"] is True and len(stored["message"]) == 10_000
+    raw = [
+        json.loads(line)
+        for key in objects(env, "analytics/commits/")
+        for line in body(env, key).decode().splitlines()
+    ]
+    assert [r for r in raw if r["commitHash"] == huge["commitHash"]] == [huge]
+    # the content hash is the whole row's: pulling again changes nothing
+    assert (
+        env.service.pull(datasets=["commits"], since=DATA_START.date().isoformat())["streams"]["commits"][
+            "updated"
+        ]
+        == 0
+    )
+
+
+def test_exports_left_at_the_deadline_are_done_by_the_next_run(env: Env, fake: FakeAdminApi) -> None:
+    from cursor_gateway.domain.analytics import Resume
+    from cursor_gateway.services.analytics import _Outcome
+
+    env.service.pull(datasets=["commits"])
+    state = env.service.state
+    assert state.acquire("commits", "run-x", 900) is not None
+    state.save_page(
+        "commits",
+        "run-x",
+        resume=Resume("2026-03-12", "2026-03-17", 1),
+        last_seen="",
+        inserted=0,
+        days={"2026-03-01", "2026-03-02"},
+        lease_seconds=900,
+    )
+    late = _Outcome()
+    env.service._export_pending(COMMITS, "run-x", late, deadline=env.clock() - 1)
+    assert (late.state, late.stats.exported_days) == ("partial", 0)
+    assert state.stream("commits").dirty_days == ("2026-03-01", "2026-03-02")
+    on_time = _Outcome()
+    env.service._export_pending(COMMITS, "run-x", on_time, deadline=env.clock() + 60)
+    assert (on_time.state, on_time.stats.exported_days) == ("succeeded", 2)
+    assert state.stream("commits").dirty_days == ()

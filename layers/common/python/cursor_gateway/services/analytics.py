@@ -258,7 +258,7 @@ class AnalyticsService:
             outcome.stats.requests = client.requests
             client.close()
         if outcome.state != "partial" and not lease_lost:
-            self._export_pending(ds, run_id, outcome)
+            self._export_pending(ds, run_id, outcome, deadline)
         summary = {
             "run_id": run_id,
             "trigger": trigger,
@@ -371,24 +371,35 @@ class AnalyticsService:
 
     # -- CSV exports --
 
-    def _export_pending(self, ds: Dataset, run_id: str, outcome: _Outcome) -> None:
-        """Rewrite the CSV of every day that received rows (also those left by an earlier run)."""
+    def _export_pending(
+        self, ds: Dataset, run_id: str, outcome: _Outcome, deadline: float | None = None
+    ) -> None:
+        """Rewrite the CSV of every day that received rows (also those left by an earlier run). Done days
+        are cleared 25 at a time; the rest wait for the next run if the deadline comes first (a day
+        exported twice after a crash is merely rewritten)."""
         done: list[str] = []
+
+        def record() -> None:
+            self.state.exported(ds.name, run_id, done)
+            outcome.stats.exported_days += len(done)
+            done.clear()
+
         try:
             for day in self.state.stream(ds.name).dirty_days:
+                if deadline is not None and self.clock() > deadline:
+                    if outcome.state == "succeeded":
+                        outcome.state = "partial"
+                    break
                 self.export_day(ds.name, day)
                 done.append(day)
+                if len(done) >= 25:
+                    record()
+            if done:
+                record()
         except GatewayError as exc:
             log.warning("analytics %s exports failed: %s", ds.name, exc)
             if outcome.error is None:
                 outcome.state, outcome.error = "failed", (exc.code, exc.message)
-        # Cleared in one write at the end: a day exported twice after a crash is merely rewritten.
-        try:
-            for start in range(0, len(done), 100):
-                self.state.exported(ds.name, run_id, done[start : start + 100])
-            outcome.stats.exported_days = len(done)
-        except GatewayError as exc:
-            log.warning("analytics %s: exported days not recorded: %s", ds.name, exc)
 
     def export_day(self, name: str, day: str) -> str:
         ds = dataset(name)

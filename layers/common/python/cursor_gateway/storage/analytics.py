@@ -163,7 +163,7 @@ class AnalyticsRowStore(_Dynamo):
             "created_at": {"S": row.created_at},
             "user_id": {"S": row.user_id},
             "user_email": {"S": row.user_email},
-            "raw": {"S": json.dumps(row.item, separators=(",", ":"), ensure_ascii=False)},
+            "raw": {"S": _raw_for_dynamodb(row.item)},
             "content_hash": {"S": row.digest},
             "run_id": {"S": run_id},
             "pulled_at": {"N": str(_number(now))},
@@ -213,6 +213,31 @@ class AnalyticsRowStore(_Dynamo):
         for answer in self._day_query(day, lower, upper, user, count=False):
             for item in answer.get("Items", []):
                 yield json.loads(item["raw"]["S"])
+
+
+MAX_RAW_BYTES = 350_000  # DynamoDB items stop at 400 KB
+
+
+def _raw_for_dynamodb(item: Mapping[str, Any]) -> str:
+    """The row as JSON. A row too large for a DynamoDB item (a huge commit message, a change touching
+    thousands of files) is stored shortened and flagged `_truncated`: `message` cut, `metadata` capped,
+    then any long text left out. The S3 raw rows always hold it whole."""
+
+    def dump(value: Mapping[str, Any]) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    raw = dump(item)
+    if len(raw.encode()) <= MAX_RAW_BYTES:
+        return raw
+    shrunk = dict(item, _truncated=True)
+    if isinstance(shrunk.get("message"), str):
+        shrunk["message"] = shrunk["message"][:10_000]
+    if isinstance(shrunk.get("metadata"), list):
+        shrunk["metadata"] = shrunk["metadata"][:500]
+    raw = dump(shrunk)
+    if len(raw.encode()) <= MAX_RAW_BYTES:
+        return raw
+    return dump({k: v for k, v in shrunk.items() if not isinstance(v, str | list) or len(v) <= 1000})
 
 
 def _backoff_unprocessed(pending: Mapping[str, Any], attempt: int) -> int:
