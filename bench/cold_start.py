@@ -9,8 +9,9 @@ heaviest packages it pulls in (one extra `-X importtime` run, whose own overhead
 times), and how many network connections the import attempted (must be 0: handlers build their clients
 on first use). The floor line is the same measurement for the third-party web stack alone (fastapi,
 starlette, pydantic, mangum), which every buffered function needs: what is above it is ours. Target:
-buffered functions under 400 ms on this machine. Timings move with the machine's load, so the best run
-is printed too. A measurement, not a test: nothing here fails on a time.
+buffered functions under 400 ms on this machine. Wall times move with the machine's load (other
+processes take the CPU), so the CPU time the import itself used is printed too: on a busy machine that
+is the figure to compare. A measurement, not a test: nothing here fails on a time.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def refuse(*args, **kwargs):
     raise OSError("no network during import")
 socket.socket.connect = refuse
 socket.create_connection = refuse
-started = time.perf_counter()
+started, cpu_started = time.perf_counter(), time.process_time()
 if sys.argv[1] == "floor":
     import fastapi, mangum, pydantic, starlette.middleware.cors
     entry = "-"
@@ -46,8 +47,8 @@ else:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     entry = "handler" if hasattr(module, "handler") else "app"
-elapsed = time.perf_counter() - started
-print(json.dumps({"ms": elapsed * 1000, "connects": len(attempts), "entry": entry}))
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+print(json.dumps({"ms": elapsed * 1000, "cpu_ms": cpu * 1000, "connects": len(attempts), "entry": entry}))
 """
 LAMBDA_ENV = {
     "AWS_REGION": "us-east-1",
@@ -108,10 +109,11 @@ def heaviest(imported: list[tuple[int, str]]) -> list[tuple[str, float]]:
 
 def measure(app: Path | None, runs: int) -> dict[str, Any]:
     one_run(app)  # warm the bytecode cache (.pyc), as a deployed package has it
-    walls, connects, entry = [], 0, ""
+    walls, cpus, connects, entry = [], [], 0, ""
     for _ in range(runs):
         result, _ = one_run(app)
         walls.append(result["ms"])
+        cpus.append(result["cpu_ms"])
         connects = max(connects, result["connects"])
         entry = result["entry"]
     _, imported = one_run(app, importtime=True)
@@ -121,6 +123,7 @@ def measure(app: Path | None, runs: int) -> dict[str, Any]:
         "median_ms": round(statistics.median(walls), 1),
         "min_ms": round(min(walls), 1),
         "max_ms": round(max(walls), 1),
+        "cpu_ms": round(statistics.median(cpus), 1),
         "connects": connects,
         "heaviest": heaviest(imported),
     }
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]} on {os.uname().machine}, {args.runs} cold imports each (median)")
-    print(f"{'function':<16} {'entry':<8} {'median':>8} {'best':>7} {'worst':>7}  net  heaviest imports (ms)")
+    print(f"{'function':<16} {'entry':<8} {'median':>8} {'best':>7} {'cpu':>7}  net  heaviest imports (ms)")
     results = []
     for app in [None, *functions()]:
         row = measure(app, args.runs)
@@ -140,11 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         heavy = ", ".join(f"{name} {ms:.0f}" for name, ms in row["heaviest"][:4])
         print(
             f"{row['function']:<16} {row['entry']:<8} {row['median_ms']:>6.0f}ms {row['min_ms']:>5.0f}ms "
-            f"{row['max_ms']:>5.0f}ms  {row['connects']:>3}  {heavy}"
+            f"{row['cpu_ms']:>5.0f}ms  {row['connects']:>3}  {heavy}"
         )
     buffered = [r for r in results if r["entry"] == "handler"]
-    over = [r["function"] for r in buffered if r["median_ms"] >= TARGET_MS]
-    print(f"buffered functions under {TARGET_MS:.0f} ms: {'all' if not over else 'not ' + ', '.join(over)}")
+    for figure in ("median_ms", "cpu_ms"):
+        over = [r["function"] for r in buffered if r[figure] >= TARGET_MS]
+        verdict = "all" if not over else "not " + ", ".join(over)
+        print(f"buffered functions under {TARGET_MS:.0f} ms ({figure}): {verdict}")
     if any(r["connects"] for r in results):
         print("WARNING: a handler module tried to connect somewhere while importing")
     if args.json:
