@@ -58,7 +58,7 @@ $(TOOLS_STAMP): infra/tools-requirements.txt
 # that the translated template really streams the chat routes.
 lint: venv tools
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check --extend-exclude '*.md' .  # Python sources; README snippets stay compact
 	$(BIN)/python infra/scripts/layer_requirements.py --check
 	$(SAM_ENV) $(TOOLS_BIN)/sam validate --lint --template template.yaml
 	$(TOOLS_BIN)/cfn-lint template.yaml
