@@ -9,6 +9,7 @@ every call paired with its result, no cancel when the agent stream is parked).""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,6 +131,16 @@ def tool_runs(fake: FakeCursor) -> list[RunRecord]:
     return [r for r in fake.runs if r.path.endswith(("/Run", "/RunInference"))]
 
 
+def settled(record: RunRecord) -> RunRecord:
+    """The fake logs how a stream ended (e.g. "parked") on its own thread, just after the client has
+    its answer: wait for the fake to finish that run before asserting on it (a sync point, not a timing)."""
+    deadline = time.monotonic() + 15
+    while not record.finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert record.finished, "the fake never finished the run"
+    return record
+
+
 # --- the round trip ------------------------------------------------------------------------------------
 
 
@@ -143,7 +154,7 @@ def test_round_trip(gateway: str, fake: FakeCursor, profile: str, stream: bool) 
     assert calls[0]["function"]["name"] == "get_weather"
     assert json.loads(calls[0]["function"]["arguments"]) == {"city": "Paris", "days": 2}
     assert calls[0]["function"]["arguments"] == '{"city":"Paris","days":2}'  # integers stay integers
-    first = tool_runs(fake)[-1]
+    first = settled(tool_runs(fake)[-1])
     assert first.violations == []
     assert f"called:{calls[0]['id']}" in first.tool_log
     if profile == "agent":
@@ -156,7 +167,7 @@ def test_round_trip(gateway: str, fake: FakeCursor, profile: str, stream: bool) 
 
     content, calls_after, finish = ask(gateway, QUESTION + results_for(calls), stream=stream)
     assert (content, calls_after, finish) == (f"The tool get_weather returned: {RESULT}", [], "stop")
-    second = tool_runs(fake)[-1]
+    second = settled(tool_runs(fake)[-1])
     assert second.violations == []
     assert second.tool_log == ["results"]
     if profile == "agent":
@@ -213,7 +224,7 @@ def test_agent_waits_the_batch_window_for_late_parallel_calls(
     with running_gateway(settings, make_services(settings, [session_record("alpha")])) as url:
         _, calls, finish = ask(url, QUESTION, stream=False)
     assert [c["function"]["name"] for c in calls] == ["get_weather", "now"] and finish == "tool_calls"
-    assert fake.runs[-1].tool_log[-1] == "parked"
+    assert settled(fake.runs[-1]).tool_log[-1] == "parked"
 
 
 def test_multi_turn_history_keeps_earlier_tool_exchanges(
