@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cursor_gateway.upstream.checksum import checksum_header, decode_timestamp_part, timestamp_part
 from cursor_gateway.upstream.identity import ClientIdentity, MachineIds, stream_headers
 
