@@ -67,7 +67,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Refresh a session JWT via /oauth/token when it expires sooner than this.",
     ),
     SettingSpec("MAX_TOKEN_ATTEMPTS", "3", "Distinct tokens a chat request may try before the first event."),
-    SettingSpec("RATE_LIMIT_COOLDOWN", "60", "Seconds a rate-limited token rests before it is tried again."),
+    SettingSpec(
+        "RATE_LIMIT_COOLDOWN",
+        "60",
+        "Seconds a rate-limited token first rests; each further rate limit before a success doubles it.",
+    ),
+    SettingSpec(
+        "RATE_LIMIT_MAX_COOLDOWN",
+        "3600",
+        "Cap of a token's cooldown (the doubling, and a Retry-After from Cursor).",
+    ),
     SettingSpec("POOL_CACHE_SECONDS", "2", "How long one process reuses its listing of the token pool."),
     SettingSpec("MODELS_CACHE_SECONDS", "1800", "How long the upstream model list is cached."),
     SettingSpec(
@@ -293,6 +302,7 @@ class Settings:
     session_refresh_margin: float = 86400.0
     max_token_attempts: int = 3
     rate_limit_cooldown: float = 60.0
+    rate_limit_max_cooldown: float = 3600.0
     pool_cache_seconds: float = 2.0
     models_cache_seconds: float = 1800.0
     max_body_bytes: int = 6_000_000
@@ -381,6 +391,8 @@ class Settings:
         if self.max_token_attempts < 1:
             raise ValueError("MAX_TOKEN_ATTEMPTS must be >= 1")
         self._validate_config_defaults()
+        if self.rate_limit_cooldown <= 0 or self.rate_limit_max_cooldown < self.rate_limit_cooldown:
+            raise ValueError("RATE_LIMIT_COOLDOWN must be > 0 and <= RATE_LIMIT_MAX_COOLDOWN")
         if self.sse_keepalive_seconds <= 0 or self.max_stream_seconds <= 0:
             raise ValueError("SSE_KEEPALIVE_SECONDS and MAX_STREAM_SECONDS must be > 0")
         self._validate_analytics()

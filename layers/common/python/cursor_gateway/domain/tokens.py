@@ -59,11 +59,19 @@ _TZ_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){0,
 
 @dataclass(frozen=True, slots=True)
 class TokenHealth:
+    """What live traffic says about a token; the rules that change it are in `domain.health`."""
+
     state: HealthState = "healthy"
     reason: str = ""
     cooldown_until: float = 0.0
     score: float = 1.0
     consecutive_failures: int = 0
+    # Rate limits since the last success: the exponent of the cooldown backoff.
+    rate_limits: int = 0
+    # When `score` was computed (it drifts back towards 1 from then on); 0 for a pristine score.
+    scored_at: float = 0.0
+    # Half-open: until when one request (on any instance) holds the single trial after a cooldown.
+    trial_until: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

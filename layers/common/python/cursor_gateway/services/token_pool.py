@@ -1,12 +1,14 @@
-"""Which token serves the next request, which bearer it sends, and what a failure does to its health.
+"""Which token serves the next request, which bearer it sends, and what each upstream outcome does to
+its health (the rules themselves are pure, in `domain.health`: circuit breaker, backoff, score, order).
 
-Selection is round robin over the tokens that can serve right now; the starting point rotates on every
-call (per process: each warm Lambda spreads its own requests; across instances the spread is
-statistical). Health changes are read-modify-write with the store's version check, retried on
-conflict, so two instances reporting failures on one token both count.
+Selection: `round_robin` (default) or `fill_first`, from the runtime config; tokens that lack the
+requested model in their usable list are skipped; degraded tokens go last. The round-robin start rotates
+on every call (per process: each warm Lambda spreads its own requests; across instances the spread is
+statistical).
 
-Kept deliberately simple for now: a rate limit cools a token down for a fixed time, an auth failure
-disables it; exponential backoff and half-open probing come later.
+Every health change is a read-modify-write with the store's version check, retried on conflict (with a
+little jitter), so reports from many instances about one token are all applied, none overwritten. The
+half-open trial is claimed the same way, so exactly one request in the whole fleet gets it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,22 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Protocol
 
+from cursor_gateway.domain import health as rules
 from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
-from cursor_gateway.errors import GatewayError, NotFound, UpstreamAuthError, UpstreamRateLimited
+from cursor_gateway.errors import (
+    GatewayError,
+    NoAvailableTokens,
+    NotFound,
+    UpstreamAuthError,
+    UpstreamBadRequest,
+    UpstreamError,
+    UpstreamRateLimited,
+)
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.tokens import TokenStore, VersionConflict
 
@@ -29,9 +40,8 @@ log = logging.getLogger("cursor_gateway.services.token_pool")
 
 # Exchange a crsr_ key again this long before its JWT expires (what the IDE and other clients do).
 ACCESS_TOKEN_MARGIN = 300.0
-_MAX_CAS_ATTEMPTS = 5
-_REASON_LIMIT = 200
-_PRISTINE = TokenHealth()
+# Conflicts are retried this often: enough for dozens of instances reporting on one token at once.
+_MAX_CAS_ATTEMPTS = 30
 
 
 class Exchanger(Protocol):
@@ -82,38 +92,86 @@ class TokenPool:
     # -- selection --
 
     def available(self, record: TokenRecord, now: float) -> bool:
-        if not record.usable or record.health.cooldown_until > now:
+        if not record.usable or rules.resting_until(record.health, now) > now:
             return False
         # A session JWT past its `exp` cannot authenticate unless a refresh token can renew it;
         # api keys never expire by themselves.
         expired = record.kind == "session" and record.expires_at and record.expires_at <= now
         return not expired or bool(record.refresh_token and self.refresher is not None)
 
-    def candidates(self) -> list[TokenRecord]:
-        """Tokens that may serve now, in this call's round-robin order."""
-        ready = self._ready()
-        if not ready:
-            return []
-        start = next(self._turn) % len(ready)
-        return ready[start:] + ready[:start]
+    def candidates(self, model: str | None = None, *, policy: str = "round_robin") -> list[TokenRecord]:
+        """Tokens that may serve now (for `model`, a Cursor model id), in the order to try them."""
+        now = self.clock()
+        ready = [r for r in self._records() if self.available(r, now)]
+        turn = next(self._turn) if policy != "fill_first" else 0
+        return rules.order_tokens(ready, now, policy=policy, turn=turn, model=model)
+
+    def pinned(self, alias: str) -> TokenRecord:
+        """The one token a pinned caller may use, or a clear error: 503 when it does not exist or is
+        disabled, 429 with Retry-After while it cools down (no failover to other tokens)."""
+        now = self.clock()
+        record = next((r for r in self._records() if r.alias == alias), None)
+        if record is None:
+            raise NoAvailableTokens(f"The token '{alias}' this key is pinned to does not exist")
+        if record.status != "enabled":
+            raise NoAvailableTokens(f"The token '{alias}' this key is pinned to is disabled by the admin")
+        if record.health.state == "disabled":
+            raise NoAvailableTokens(
+                f"The token '{alias}' this key is pinned to is disabled: {record.health.reason}"
+            )
+        until = rules.resting_until(record.health, now)
+        if until > now:
+            raise NoAvailableTokens(
+                f"The token '{alias}' this key is pinned to is cooling down after a rate limit",
+                status=429,
+                retry_after=max(1.0, until - now),
+            )
+        if not self.available(record, now):
+            raise NoAvailableTokens(f"The token '{alias}' this key is pinned to has expired")
+        return record
 
     def usable_count(self) -> int:
         """How many tokens could serve now (for /health; does not move the round robin)."""
-        return len(self._ready())
-
-    def _ready(self) -> list[TokenRecord]:
         now = self.clock()
-        ready = [r for r in self._records() if self.available(r, now)]
-        ready.sort(key=lambda r: r.alias)  # a stable ring, independent of the store's order
-        return ready
+        return sum(1 for r in self._records() if self.available(r, now))
 
-    def earliest_cooldown_end(self) -> float | None:
-        """When the first cooling-down token becomes available again (for Retry-After), or None."""
+    def earliest_cooldown_end(self, alias: str | None = None) -> float | None:
+        """When the first resting token (or `alias`) can serve again (for Retry-After), or None."""
         now = self.clock()
         ends = [
-            r.health.cooldown_until for r in self._records() if r.usable and r.health.cooldown_until > now
+            rules.resting_until(r.health, now)
+            for r in self._records()
+            if r.usable and (alias is None or r.alias == alias)
         ]
-        return min(ends) if ends else None
+        future = [end for end in ends if end > now]
+        return min(future) if future else None
+
+    # -- half-open trial --
+
+    def needs_trial(self, record: TokenRecord) -> bool:
+        """Whether this token is half-open (its next request is the one trial). No I/O."""
+        return rules.needs_trial(record.health, self.clock())
+
+    def claim_trial(self, alias: str) -> bool:
+        """Take the single trial of a half-open token (compare-and-set through the store, so one request
+        across all instances gets it). True also when the token closed in the meantime."""
+        lease = max(30.0, 2 * self.settings.cursor_first_event_timeout)
+        claimed = False
+
+        def claim(health: TokenHealth) -> TokenHealth:
+            nonlocal claimed
+            now = self.clock()
+            if not rules.needs_trial(health, now):
+                claimed = health.state == "healthy"  # someone's trial already succeeded
+                return health
+            new = rules.claim_trial(health, now, lease)
+            claimed = new is not None
+            return new or health
+
+        self._change_health(alias, claim)
+        if claimed:
+            log.info("token %s: half-open, this request is its trial", alias)
+        return claimed
 
     # -- bearer --
 
@@ -190,38 +248,56 @@ class TokenPool:
 
     # -- health --
 
+    def is_pristine(self, alias: str) -> bool:
+        """A success on this token would change nothing (no store read or write needed)."""
+        return self._seen_health.get(alias) == rules.PRISTINE
+
     def report_success(self, alias: str) -> None:
-        if self._seen_health.get(alias) == _PRISTINE:
+        if self.is_pristine(alias):
             return
-
-        def heal(health: TokenHealth) -> TokenHealth:
-            return TokenHealth(score=min(1.0, health.score + 0.25))
-
-        self._change_health(alias, heal)
+        self._change_health(alias, lambda health: rules.after_success(health, self.clock()))
 
     def report_failure(self, alias: str, exc: GatewayError) -> None:
-        if not exc.blames_token:
-            return  # the failure says nothing about this token (transport, bad request, version gate)
-        now = self.clock()
-        reason = exc.message[:_REASON_LIMIT]
+        """Every upstream outcome of a request on `alias` that did not answer: auth -> disabled, rate limit
+        or quota -> cooldown with backoff, transport/timeout/overload -> a lower score; a request Cursor
+        refused for its own content (bad request, model not allowed, version gate) says nothing about the
+        token and only gives back a half-open trial it held."""
+        reason = exc.message
+        base = self.settings.rate_limit_cooldown
+        cap = max(base, self.settings.rate_limit_max_cooldown)
 
-        def hurt(health: TokenHealth) -> TokenHealth:
-            failures = health.consecutive_failures + 1
-            score = max(0.0, health.score * 0.5)
+        def change(health: TokenHealth) -> TokenHealth:
+            now = self.clock()
             if isinstance(exc, UpstreamAuthError):
-                return TokenHealth("disabled", reason, 0.0, score, failures)
+                return rules.after_auth_failure(health, now, reason)
             if isinstance(exc, UpstreamRateLimited):
-                rest = exc.retry_after if exc.retry_after is not None else self.settings.rate_limit_cooldown
-                return TokenHealth("cooling_down", reason, now + rest, score, failures)
-            return replace(health, reason=reason, score=score, consecutive_failures=failures)
+                return rules.after_rate_limit(
+                    health, now, reason, base=base, cap=cap, retry_after=exc.retry_after
+                )
+            if isinstance(exc, UpstreamError) and exc.retryable:
+                return rules.after_soft_failure(health, now, reason)
+            return rules.release_trial(health)
 
-        self._change_health(alias, hurt)
+        self._change_health(alias, change)
         if isinstance(exc, UpstreamAuthError):
             self._access.pop(alias, None)
-        log.warning("token %s: %s (%s)", alias, type(exc).__name__, reason)
+        if exc.blames_token:
+            log.warning("token %s: %s (%s)", alias, type(exc).__name__, reason)
+        elif not isinstance(exc, UpstreamBadRequest):
+            log.info("token %s: %s (%s)", alias, type(exc).__name__, reason)
+
+    def record_usable_models(self, alias: str, models: list[str] | tuple[str, ...]) -> None:
+        """Store the account's usable model ids (from GetUsableModels) when they changed."""
+        wanted = tuple(models)
+        current = next((r for r in self._records() if r.alias == alias), None)
+        if current is None or current.usable_models == wanted:
+            return
+        with contextlib.suppress(NotFound):
+            self.store.set_usable_models(alias, wanted)
+            self.invalidate()
 
     def _change_health(self, alias: str, change: Callable[[TokenHealth], TokenHealth]) -> None:
-        for _ in range(_MAX_CAS_ATTEMPTS):
+        for attempt in range(_MAX_CAS_ATTEMPTS):
             record = self.store.get(alias)
             if record is None:
                 return
@@ -230,6 +306,9 @@ class TokenPool:
                 try:
                     self.store.update_health(alias, new, expected_version=record.version)
                 except VersionConflict:
+                    # Another writer got in between: back off a little (jittered, so a crowd of writers
+                    # spreads out), re-read, apply our change on top of theirs.
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                     continue
                 except NotFound:
                     return
