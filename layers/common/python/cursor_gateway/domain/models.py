@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from cursor_gateway.domain.chat import ModelChoice
+from cursor_gateway.domain.config import ModelAlias
 
 # Cursor's wire id for Auto is `default`; `auto` is refused upstream ("Unknown model ID: auto").
 ALIASES = {"auto": "default", "cursor-auto": "default"}
@@ -58,10 +60,38 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
 )
 
 
-def resolve_model(name: str, catalog: dict[str, ModelInfo]) -> ModelChoice:
+def resolve_model(
+    name: str, catalog: Mapping[str, ModelInfo], aliases: Mapping[str, ModelAlias] | None = None
+) -> ModelChoice:
     """Known ids keep their catalog flags; `-max` selects max mode on a base model that supports it;
     unknown ids pass through unchanged (Cursor's list drifts faster than ours, and Cursor answers a
-    bad name with a clear error that we map to 400 model_not_found)."""
+    bad name with a clear error that we map to 400 model_not_found).
+
+    `aliases` (the runtime config's `model_aliases`) come first: a client id such as `gpt-4o` or
+    `claude-3-5-sonnet-20241022` becomes the configured Cursor id, resolved as above for its flags, with
+    the alias's max mode (or the target's own `-max`) and its parameters (`RequestedModel.parameters`).
+    The client keeps seeing the id it asked for. Matching is exact, then case-insensitive."""
+    alias = _find_alias(name, aliases or {})
+    if alias is not None:
+        target = _resolve_known(alias.model, catalog)
+        return replace(
+            target,
+            client_id=name,
+            max_mode=target.max_mode or alias.max_mode,
+            parameters=tuple(sorted(alias.parameters.items())),
+        )
+    return _resolve_known(name, catalog)
+
+
+def _find_alias(name: str, aliases: Mapping[str, ModelAlias]) -> ModelAlias | None:
+    found = aliases.get(name)
+    if found is not None:
+        return found
+    lowered = name.lower()
+    return next((v for k, v in aliases.items() if k.lower() == lowered), None)
+
+
+def _resolve_known(name: str, catalog: Mapping[str, ModelInfo]) -> ModelChoice:
     wanted = ALIASES.get(name, name)
     info = catalog.get(wanted)
     max_mode = False

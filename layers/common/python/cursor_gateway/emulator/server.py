@@ -86,6 +86,8 @@ class FakeCursor:
         self.refresh_calls: list[str] = []  # the refresh_token of every /oauth/token call
         self.revoked_sessions: set[str] = set()  # refresh tokens answered with shouldLogout
         self.tool_calls_issued: dict[str, str] = {}  # tool call id -> call | unregistered | bad
+        # GetUsableModels per bearer (an account whose plan lacks some models); others get the catalog.
+        self.usable_by_token: dict[str, list[str]] = {}
         self.accounts = AccountState()  # stripe profile, user info, server config (emulator/account.py)
         self.server = H2Server(self.handle)
 
@@ -426,8 +428,9 @@ class FakeCursor:
                 )
             message: Any = available
         else:
+            names = self.usable_by_token.get(bearer) or [name for name, *_ in CATALOG]
             message = pb.GetUsableModelsResponse(
-                models=[pb.ModelDetails(model_id=name, display_name=name) for name, *_ in CATALOG]
+                models=[pb.ModelDetails(model_id=name, display_name=name) for name in names]
             )
         if as_json:
             body = json_format.MessageToJson(message).encode()

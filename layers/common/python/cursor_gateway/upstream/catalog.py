@@ -51,20 +51,28 @@ async def unary(settings: Settings, path: str, request: bytes, bearer: str, prox
 
 
 async def fetch_models(settings: Settings, bearer: str, proxy: str = "") -> list[ModelInfo]:
+    return (await fetch_catalog(settings, bearer, proxy))[0]
+
+
+async def fetch_catalog(
+    settings: Settings, bearer: str, proxy: str = ""
+) -> tuple[list[ModelInfo], list[str] | None]:
+    """The catalog as this account sees it, and its usable model ids (None when that call failed)."""
     request = models_pb2.AvailableModelsRequest(use_model_parameters=True, do_not_use_markdown=True)
     body = await unary(settings, AVAILABLE_PATH, request.SerializeToString(), bearer, proxy)
     try:
         available = models_pb2.AvailableModelsResponse.FromString(body)
     except Exception as exc:  # protobuf raises DecodeError, but be strict about what leaves here
         raise UpstreamProtocolError(f"Undecodable model list: {exc}") from exc
-    usable: set[str] | None = None
+    usable_ids: list[str] | None = None
     try:
         usable_body = await unary(
             settings, USABLE_PATH, agent_pb2.GetUsableModelsRequest().SerializeToString(), bearer, proxy
         )
-        usable = {m.model_id for m in agent_pb2.GetUsableModelsResponse.FromString(usable_body).models}
+        usable_ids = [m.model_id for m in agent_pb2.GetUsableModelsResponse.FromString(usable_body).models]
     except Exception:
-        usable = None  # the account-specific list is a refinement; the full list still serves
+        usable_ids = None  # the account-specific list is a refinement; the full list still serves
+    usable = set(usable_ids) if usable_ids is not None else None
     models = []
     for m in available.models:
         if m.degradation_status == 2 or (usable is not None and usable and m.name not in usable):
@@ -79,4 +87,4 @@ async def fetch_models(settings: Settings, bearer: str, proxy: str = "") -> list
                 max_only=m.HasField("supports_non_max_mode") and not m.supports_non_max_mode,
             )
         )
-    return models
+    return models, usable_ids
