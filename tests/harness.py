@@ -8,7 +8,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import uvicorn
@@ -20,6 +20,7 @@ from cursor_gateway.emulator.tokens import fake_jwt
 from cursor_gateway.services.container import Services, build_services
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.config import InMemoryConfigStore
+from cursor_gateway.storage.proxies import InMemoryProxyStore
 from cursor_gateway.storage.tokens import InMemoryTokenStore
 
 T = TypeVar("T")
@@ -84,13 +85,19 @@ def gateway_settings(fake: FakeCursor, **overrides: Any) -> Settings:
 
 def make_services(settings: Settings, records: list[TokenRecord], **kwargs: Any) -> Services:
     kwargs.setdefault("config_store", InMemoryConfigStore())
+    kwargs.setdefault("proxy_store", InMemoryProxyStore())
     return build_services(settings, token_store=InMemoryTokenStore(records), **kwargs)
 
 
 @contextlib.contextmanager
-def running_gateway(settings: Settings, services: Services) -> Iterator[str]:
+def running_gateway(
+    settings: Settings, services: Services, *, configure: Callable[[Any], None] | None = None
+) -> Iterator[str]:
+    """`configure(app)` runs before the server starts (e.g. FastAPI dependency overrides)."""
     port = free_port()
     app = create_app(settings=settings, services=services)
+    if configure is not None:
+        configure(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

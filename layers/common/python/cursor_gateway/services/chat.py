@@ -1,15 +1,20 @@
 """The chat use case: pick a token, open the upstream profile, and hold the answer back until its first
 domain event, so that any failure before then is a real HTTP status and a retryable one (auth, rate
-limit, transport) moves on to another token, up to MAX_TOKEN_ATTEMPTS distinct tokens."""
+limit, transport) moves on to another token, up to MAX_TOKEN_ATTEMPTS distinct tokens.
+
+Per attempt: the token comes from the pool (policy from the runtime config, the model's usable list,
+health) or is the caller's pinned token (no failover); the protocol profile is the key's override, else
+the token's, else the runtime config's; proxy and time zone likewise key > token. Every outcome is
+reported to the pool (health bookkeeping runs in a worker thread: it may write to DynamoDB)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
-import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -30,10 +35,6 @@ from cursor_gateway.upstream.profile import ChatProfile, UpstreamCredential
 log = logging.getLogger("cursor_gateway.chat")
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 class ChatStream:
     """An answer that has started: the first event plus the rest. Iterate once; always closes the
     upstream (also when the client goes away) and reports the token's outcome."""
@@ -45,6 +46,8 @@ class ChatStream:
         service: ChatService,
         request: ChatRequest,
         alias: str,
+        success_reported: bool = False,
+        pooled: bool = True,
     ) -> None:
         self._first: ChatEvent | None = first
         self._rest = rest
@@ -52,6 +55,10 @@ class ChatStream:
         self.request = request
         self.alias = alias
         self.output: list[str] = []
+        # A half-open token's success is reported at its first event (closing the circuit at once); a
+        # credential that is not in the pool (a dynamic key's own token) has no health to report.
+        self._success_reported = success_reported or not pooled
+        self._pooled = pooled
 
     def __aiter__(self) -> AsyncIterator[ChatEvent]:
         return self._iterate()
@@ -63,9 +70,11 @@ class ChatStream:
                 yield self._finish(first)
             async for event in self._rest:
                 yield self._finish(event)
-            await self._service.report(self.alias, None)
+            if not self._success_reported:
+                await self._service.report(self.alias, None)
         except UpstreamError as exc:
-            await self._service.report(self.alias, exc)
+            if self._pooled:
+                await self._service.report(self.alias, exc)
             raise
         finally:
             await self.aclose()
@@ -101,39 +110,86 @@ def estimate_usage(request: ChatRequest, output: str) -> Usage:
 
 class ChatService:
     def __init__(
-        self, settings: Settings, pool: Any, profiles: Mapping[str, ChatProfile], config: Any
+        self,
+        settings: Settings,
+        pool: Any,
+        profiles: Mapping[str, ChatProfile],
+        config: Any,
+        proxy_resolver: Callable[[str], str] | None = None,
     ) -> None:
         self.settings = settings
         self.pool = pool
         self.profiles = dict(profiles)
         self.config = config
+        # Proxy name -> transport argument (`ProxyService.resolve`: "" and unknown names mean the general
+        # proxy); without one, a token's proxy value is used as is.
+        self.proxy_resolver = proxy_resolver
 
     async def report(self, alias: str, exc: GatewayError | None) -> None:
         try:
             if exc is None:
-                await _maybe_await(self.pool.report_success(alias))
-            elif exc.blames_token:
-                await _maybe_await(self.pool.report_failure(alias, exc))
+                if not self.pool.is_pristine(alias):
+                    await _call(self.pool.report_success, alias)
+            else:
+                await _call(self.pool.report_failure, alias, exc)
         except Exception:  # bookkeeping must never break an answer
             log.exception("could not record the outcome for token %s", alias)
 
-    def _profile(self) -> tuple[ChatProfile, ClientIdentity]:
-        """The protocol profile and identity for this request, from the runtime config (no redeploy)."""
-        runtime = self.config.current()
-        profile = self.profiles.get(runtime.cursor_protocol)
-        if profile is None:
-            raise UpstreamProtocolError(f"Protocol profile '{runtime.cursor_protocol}' is not available")
-        return profile, self.config.identity_for(profile.name, runtime)
+    def _profile(
+        self, record: Any = None, overrides: Mapping[str, Any] | None = None, runtime: Any = None
+    ) -> tuple[ChatProfile, ClientIdentity]:
+        """The protocol profile and identity for one attempt: the key's override, else the token's, else
+        the runtime config's (no redeploy). A name no profile has is skipped with a warning."""
+        runtime = runtime if runtime is not None else self.config.current()
+        choices = (
+            ("key", (overrides or {}).get("cursor_protocol")),
+            ("token", getattr(record, "cursor_protocol", "")),
+            ("config", runtime.cursor_protocol),
+        )
+        for source, name in choices:
+            if not name:
+                continue
+            profile = self.profiles.get(str(name))
+            if profile is not None:
+                return profile, self.config.identity_for(profile.name, runtime)
+            log.warning("unknown protocol profile %r set on the %s; ignored", name, source)
+        raise UpstreamProtocolError(f"Protocol profile '{runtime.cursor_protocol}' is not available")
 
-    async def open(self, request: ChatRequest) -> ChatStream:
-        candidates = list(self.pool.candidates())
-        if not candidates:
-            raise self._nothing_usable()
-        profile, identity = self._profile()
+    async def open(
+        self,
+        request: ChatRequest,
+        *,
+        pinned_alias: str = "",
+        overrides: Mapping[str, Any] | None = None,
+        credential: Any = None,
+    ) -> ChatStream:
+        """The answer, started on the first token that produces a domain event. `pinned_alias` (an
+        `AUTH_TOKEN-<alias>` key, or a key bound to a token) allows that token only; `credential` (the
+        token inside a reference-style `sk-` key) is used instead of the pool, without health
+        bookkeeping or refresh; `overrides` are the key's settings (cursor_protocol, proxy_name,
+        timezone)."""
+        runtime = self.config.current()
+        if credential is not None:
+            profile, identity = self._profile(credential, overrides, runtime)
+            return await self._open_on(credential, profile, identity, request, overrides, pooled=False)
+        if pinned_alias:
+            candidates = [self.pool.pinned(pinned_alias)]
+        else:
+            candidates = list(self.pool.candidates(request.model.cursor_id, policy=runtime.token_selection))
+            if not candidates:
+                raise self._nothing_usable()
         last: UpstreamError | None = None
-        for record in candidates[: self.settings.max_token_attempts]:
+        tried = 0
+        for record in candidates:
+            if tried >= self.settings.max_token_attempts:
+                break
+            trial = self.pool.needs_trial(record)
+            if trial and not await _call(self.pool.claim_trial, record.alias):
+                continue  # another request holds this half-open token's one trial
+            tried += 1
             try:
-                return await self._open_on(record, profile, identity, request)
+                profile, identity = self._profile(record, overrides, runtime)
+                return await self._open_on(record, profile, identity, request, overrides, trial=trial)
             except UpstreamError as exc:
                 log.info(
                     "token %s failed before the first event: %s (%s)", record.alias, exc.code, exc.message
@@ -141,21 +197,48 @@ class ChatService:
                 if not exc.retryable:
                     raise
                 last = exc
-        raise self._exhausted(last)
+        if not tried:
+            raise self._nothing_usable(pinned_alias)
+        raise self._exhausted(last, pinned_alias)
 
     async def _open_on(
-        self, record: Any, profile: ChatProfile, identity: ClientIdentity, request: ChatRequest
+        self,
+        record: Any,
+        profile: ChatProfile,
+        identity: ClientIdentity,
+        request: ChatRequest,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        trial: bool = False,
+        pooled: bool = True,
     ) -> ChatStream:
         """One token: open the stream and wait for its first event. An auth failure gets one refresh of
-        the credential (session refresh or key re-exchange) before the token is given up."""
-        bearer = await self.pool.bearer_for(record)
-        refreshed = False
+        the credential (session refresh or key re-exchange) before the token is given up. Every failure
+        here is reported to the pool before it propagates."""
+
+        async def report(exc: GatewayError | None) -> None:
+            if pooled:
+                await self.report(record.alias, exc)
+
+        try:
+            if pooled or record.kind != "session":
+                bearer = await self.pool.bearer_for(record)
+            else:
+                bearer = record.primary_token  # not in the store: nothing to refresh it through
+        except UpstreamError as exc:  # a crsr_ key Cursor will not exchange, a refresh refused ...
+            await report(exc)
+            raise
+        # A session outside the pool cannot be refreshed (the refresh is shared through the store).
+        refreshed = not pooled and record.kind == "session"
         while True:
-            rest = profile.stream(for_token(request, record.alias), self.credential(record, bearer), identity)
+            credential = self.credential(record, bearer, overrides)
+            rest = profile.stream(for_token(request, record.alias), credential, identity)
             try:
                 first = await anext(rest)
             except StopAsyncIteration:
-                raise UpstreamError("Cursor ended the stream without an answer") from None
+                exc = UpstreamError("Cursor ended the stream without an answer")
+                await report(exc)
+                raise exc from None
             except UpstreamError as exc:
                 with contextlib.suppress(Exception):
                     await rest.aclose()  # type: ignore[attr-defined]
@@ -169,14 +252,19 @@ class ChatService:
                     if new_bearer:
                         bearer = new_bearer
                         continue
-                await self.report(record.alias, exc)
+                await report(exc)
                 raise
-            return ChatStream(first, rest, self, request, record.alias)
+            if trial:
+                await report(None)  # the half-open trial answered: close the circuit
+            return ChatStream(first, rest, self, request, record.alias, success_reported=trial, pooled=pooled)
 
-    @staticmethod
-    def credential(record: Any, bearer: str) -> UpstreamCredential:
+    def credential(
+        self, record: Any, bearer: str, overrides: Mapping[str, Any] | None = None
+    ) -> UpstreamCredential:
         """The bearer plus the token's device identity; records imported before ids were derived (or
-        written by hand) get the same deterministic ids `/tokens/add` would have given them."""
+        written by hand) get the same deterministic ids `/tokens/add` would have given them. A key's
+        proxy and time zone win over the token's."""
+        overrides = overrides or {}
         first, second = record.checksum_first, record.checksum_second
         if not first:
             first, second = derive_checksum(record.primary_token)
@@ -187,29 +275,55 @@ class ChatService:
             session_id=record.session_id or derive_session_id(record.primary_token),
             config_version=record.config_version,
         )
+        proxy = str(overrides.get("proxy_name") or overrides.get("proxy") or record.proxy or "")
         return UpstreamCredential(
-            bearer=bearer, alias=record.alias, proxy=record.proxy, timezone=record.timezone, machine=machine
+            bearer=bearer,
+            alias=record.alias,
+            proxy=self.proxy_for(proxy),
+            timezone=str(overrides.get("timezone") or record.timezone or ""),
+            machine=machine,
         )
 
-    def _nothing_usable(self) -> GatewayError:
+    def proxy_for(self, name: str) -> str:
+        return self.proxy_resolver(name) if self.proxy_resolver is not None else name
+
+    def _nothing_usable(self, pinned_alias: str = "") -> GatewayError:
+        if pinned_alias:
+            until = self.pool.earliest_cooldown_end(pinned_alias)
+            return NoAvailableTokens(
+                f"The token '{pinned_alias}' this key is pinned to is busy with its trial after a cooldown",
+                status=429,
+                retry_after=max(1.0, until - self.pool.clock()) if until else 1.0,
+            )
         until = self.pool.earliest_cooldown_end()
         if until is not None:
             return NoAvailableTokens(
                 "Every token is cooling down after rate limits",
                 status=429,
-                retry_after=max(1.0, until - time.time()),
+                retry_after=max(1.0, until - self.pool.clock()),
             )
         return NoAvailableTokens("No Cursor token is available: add one with POST /tokens/add")
 
-    def _exhausted(self, last: UpstreamError | None) -> GatewayError:
+    def _exhausted(self, last: UpstreamError | None, pinned_alias: str = "") -> GatewayError:
         if isinstance(last, UpstreamRateLimited):
-            until = self.pool.earliest_cooldown_end()
-            last.retry_after = max(1.0, until - time.time()) if until else last.retry_after
+            until = self.pool.earliest_cooldown_end(pinned_alias or None)
+            last.retry_after = max(1.0, until - self.pool.clock()) if until else last.retry_after
             return last
         if isinstance(last, UpstreamAuthError):
             # The caller's key was fine; our tokens were not. 401 would blame the wrong party.
+            if pinned_alias:
+                return NoAvailableTokens(
+                    f"The pinned token '{pinned_alias}' was rejected by Cursor ({last.message})"
+                )
             return NoAvailableTokens(f"Every token tried was rejected by Cursor ({last.message})")
         return last or NoAvailableTokens("No Cursor token could answer")
+
+
+async def _call(function: Callable[..., Any], *args: Any) -> Any:
+    """Pool bookkeeping may do blocking store I/O (and back off on conflicts): run it off the loop."""
+    if inspect.iscoroutinefunction(function):
+        return await function(*args)
+    return await asyncio.to_thread(function, *args)
 
 
 def build_profiles(settings: Settings) -> dict[str, ChatProfile]:
@@ -226,5 +340,7 @@ def build_profiles(settings: Settings) -> dict[str, ChatProfile]:
     return {profile.name: profile for profile in profiles}
 
 
-def build_chat_service(settings: Settings, pool: Any, config: Any) -> ChatService:
-    return ChatService(settings, pool, build_profiles(settings), config)
+def build_chat_service(
+    settings: Settings, pool: Any, config: Any, proxy_resolver: Callable[[str], str] | None = None
+) -> ChatService:
+    return ChatService(settings, pool, build_profiles(settings), config, proxy_resolver)

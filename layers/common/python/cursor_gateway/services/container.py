@@ -80,11 +80,11 @@ def build_services(
     config = ConfigService(
         config_store if config_store is not None else DynamoConfigStore(settings.config_table), settings
     )
-    chat = build_chat_service(settings, pool, config)
     canary_store = canary_store if canary_store is not None else DynamoCanaryStore(settings.canary_table)
     proxies = ProxyService(
         proxy_store if proxy_store is not None else DynamoProxyStore(settings.config_table), settings
     )
+    chat = build_chat_service(settings, pool, config, proxies.resolve)
     keys = KeyService(
         key_store if key_store is not None else DynamoKeyStore(settings.keys_table),
         settings,
@@ -103,7 +103,7 @@ def build_services(
         proxies=proxies,
         keys=keys,
         chat=chat,
-        catalog=build_catalog(settings, pool),
+        catalog=build_catalog(settings, pool, config, proxies.resolve),
         canary=CanaryService(settings, pool, chat, canary_store, clock=clock),
         images=build_image_service(settings),
         analytics=analytics if analytics is not None else build_analytics_service(settings, clock=clock),

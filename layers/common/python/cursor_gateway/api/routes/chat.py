@@ -39,7 +39,7 @@ async def chat_completions(
     thinking_output = runtime.thinking_output
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    model = services.catalog.resolve(body.model)
+    model = services.catalog.resolve(body.model)  # config model_aliases first
     chat_request = to_chat_request(
         body,
         model,
@@ -49,7 +49,12 @@ async def chat_completions(
     )
     vision = caller.overrides.get("vision_ability") or runtime.vision_ability
     chat_request = await services.images.prepare(chat_request, str(vision))
-    answer = await services.chat.open(chat_request)
+    answer = await services.chat.open(
+        chat_request,
+        pinned_alias=caller.pinned_alias,
+        overrides=caller.overrides,
+        credential=caller.credential,
+    )
     headers = {"x-request-id": request_id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)

@@ -63,7 +63,12 @@ async def messages(
     )
     vision = caller.overrides.get("vision_ability") or runtime.vision_ability
     chat_request = await services.images.prepare(chat_request, str(vision))
-    answer = await services.chat.open(chat_request)
+    answer = await services.chat.open(
+        chat_request,
+        pinned_alias=caller.pinned_alias,
+        overrides=caller.overrides,
+        credential=caller.credential,
+    )
     thinking = chat_request.thinking is True
     headers = {"x-request-id": request_id, "request-id": request_id}
     if ignored:
