@@ -1,56 +1,174 @@
 """`Services`: every collaborator a route needs, built once per process (`api.app.services_of`).
 
-Building does no I/O: boto3 and httpx clients are created on first use, so a cold start that serves
-`/health` never pays for them. Tests pass their own store, exchanger or clock.
+Each collaborator is built, and its modules imported, the first time something asks for it: a
+function that serves /health never imports the chat path, the analytics puller or the key service,
+which keeps cold starts short. Building does no I/O either (boto3 and httpx clients come on first
+call). Tests pass their own stores, exchanger, refresher, analytics service or clock.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from cursor_gateway.services.analytics import AnalyticsService, build_analytics_service
-from cursor_gateway.services.canary import CanaryService
-from cursor_gateway.services.catalog import ModelCatalog, build_catalog
-from cursor_gateway.services.chat import ChatService, build_chat_service
-from cursor_gateway.services.config import ConfigService
-from cursor_gateway.services.images import ImageService, build_image_service
-from cursor_gateway.services.keys import KeyService
-from cursor_gateway.services.proxies import ProxyService
-from cursor_gateway.services.token_accounts import TokenAccountService
-from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
-from cursor_gateway.services.tokens import TokenAdminService
 from cursor_gateway.settings import Settings
-from cursor_gateway.storage.canary import CanaryStore, DynamoCanaryStore
-from cursor_gateway.storage.config import ConfigStore, DynamoConfigStore
-from cursor_gateway.storage.keys import DynamoKeyStore, KeyStore
-from cursor_gateway.storage.proxies import DynamoProxyStore, ProxyStore
-from cursor_gateway.storage.tokens import DynamoTokenStore, TokenStore
+
+if TYPE_CHECKING:
+    from cursor_gateway.services.analytics import AnalyticsService
+    from cursor_gateway.services.canary import CanaryService
+    from cursor_gateway.services.catalog import ModelCatalog
+    from cursor_gateway.services.chat import ChatService
+    from cursor_gateway.services.config import ConfigService
+    from cursor_gateway.services.images import ImageService
+    from cursor_gateway.services.keys import KeyService
+    from cursor_gateway.services.proxies import ProxyService
+    from cursor_gateway.services.token_accounts import TokenAccountService
+    from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
+    from cursor_gateway.services.tokens import TokenAdminService
+    from cursor_gateway.storage.canary import CanaryStore
+    from cursor_gateway.storage.config import ConfigStore
+    from cursor_gateway.storage.keys import KeyStore
+    from cursor_gateway.storage.proxies import ProxyStore
+    from cursor_gateway.storage.tokens import TokenStore
 
 # Uptime counts from when this process loaded the app, not from its first request (services are lazy).
 _PROCESS_STARTED = time.time()
 
 
-@dataclass
 class Services:
-    settings: Settings
-    token_store: TokenStore
-    token_pool: TokenPool
-    tokens: TokenAdminService
-    # /tokens/refresh, /tokens/profile/update, /tokens/config-version/update (they ask Cursor).
-    token_accounts: TokenAccountService
-    config: ConfigService
-    # Proxy names -> transport arguments (`proxies.resolve`) and the /proxies/* admin routes.
-    proxies: ProxyService
-    # Gateway keys: /build-key, /keys, /keys/revoke, /config-version and the chat path's key check.
-    keys: KeyService
-    chat: ChatService
-    catalog: ModelCatalog
-    canary: CanaryService
-    images: ImageService
-    analytics: AnalyticsService
-    started_at: float = _PROCESS_STARTED
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time, **given: Any) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._given = given
+        self.started_at = _PROCESS_STARTED if clock is time.time else clock()
+
+    def _supplied(self, name: str) -> Any:
+        return self._given.get(name)
+
+    # -- stores -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def token_store(self) -> TokenStore:
+        from cursor_gateway.storage.tokens import DynamoTokenStore
+
+        store: TokenStore = self._supplied("token_store") or DynamoTokenStore(
+            self.settings.tokens_table, clock=self.clock
+        )
+        return store
+
+    # -- the account pool ---------------------------------------------------------------------------------
+
+    @cached_property
+    def token_pool(self) -> TokenPool:
+        from cursor_gateway.services.token_pool import TokenPool
+
+        exchanger: Exchanger | None = self._supplied("exchanger")
+        if exchanger is None:
+            from cursor_gateway.upstream.key_exchange import KeyExchanger
+
+            exchanger = KeyExchanger(self.settings)
+        refresher: Refresher | None = self._supplied("refresher")
+        if refresher is None:
+            from cursor_gateway.upstream.session_refresh import SessionRefresher
+
+            refresher = SessionRefresher(self.settings)
+        return TokenPool(self.token_store, self.settings, exchanger, clock=self.clock, refresher=refresher)
+
+    @cached_property
+    def tokens(self) -> TokenAdminService:
+        """The /tokens/* admin use cases."""
+        from cursor_gateway.services.tokens import TokenAdminService
+
+        return TokenAdminService(
+            self.token_store, clock=self.clock, on_change=self.token_pool.invalidate, proxies=self.proxies
+        )
+
+    @cached_property
+    def token_accounts(self) -> TokenAccountService:
+        """/tokens/refresh, /tokens/profile/update, /tokens/config-version/update (they ask Cursor)."""
+        from cursor_gateway.services.token_accounts import TokenAccountService
+
+        return TokenAccountService(
+            self.token_store, self.token_pool, self.settings, clock=self.clock, proxies=self.proxies
+        )
+
+    # -- runtime config, proxies, keys --------------------------------------------------------------------
+
+    @cached_property
+    def config(self) -> ConfigService:
+        from cursor_gateway.services.config import ConfigService
+        from cursor_gateway.storage.config import DynamoConfigStore
+
+        store: ConfigStore = self._supplied("config_store") or DynamoConfigStore(self.settings.config_table)
+        return ConfigService(store, self.settings)
+
+    @cached_property
+    def proxies(self) -> ProxyService:
+        """Proxy names -> transport arguments (`proxies.resolve`) and the /proxies/* admin routes."""
+        from cursor_gateway.services.proxies import ProxyService
+        from cursor_gateway.storage.proxies import DynamoProxyStore
+
+        store: ProxyStore = self._supplied("proxy_store") or DynamoProxyStore(self.settings.config_table)
+        return ProxyService(store, self.settings)
+
+    @cached_property
+    def keys(self) -> KeyService:
+        """Gateway keys: /build-key, /keys, /keys/revoke, /config-version and the chat path's key check."""
+        from cursor_gateway.services.keys import KeyService
+        from cursor_gateway.services.tokens import TokenAdminService
+        from cursor_gateway.storage.keys import DynamoKeyStore
+
+        store: KeyStore = self._supplied("key_store") or DynamoKeyStore(self.settings.keys_table)
+        tokens = TokenAdminService(
+            self.token_store, clock=self.clock, on_change=self.token_pool.invalidate, proxies=self.proxies
+        )
+        return KeyService(
+            store,
+            self.settings,
+            tokens=tokens,
+            token_store=self.token_store,
+            proxies=self.proxies,
+            clock=self.clock,
+        )
+
+    # -- chat -----------------------------------------------------------------------------------------------
+
+    @cached_property
+    def chat(self) -> ChatService:
+        from cursor_gateway.services.chat import build_chat_service
+
+        return build_chat_service(self.settings, self.token_pool, self.config, self.proxies.resolve)
+
+    @cached_property
+    def catalog(self) -> ModelCatalog:
+        from cursor_gateway.services.catalog import build_catalog
+
+        return build_catalog(self.settings, self.token_pool, self.config, self.proxies.resolve)
+
+    @cached_property
+    def images(self) -> ImageService:
+        from cursor_gateway.services.images import build_image_service
+
+        return build_image_service(self.settings)
+
+    @cached_property
+    def canary(self) -> CanaryService:
+        from cursor_gateway.services.canary import CanaryService
+        from cursor_gateway.storage.canary import DynamoCanaryStore
+
+        store: CanaryStore = self._supplied("canary_store") or DynamoCanaryStore(self.settings.canary_table)
+        return CanaryService(self.settings, self.token_pool, self.chat, store, clock=self.clock)
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        supplied: AnalyticsService | None = self._supplied("analytics")
+        if supplied is not None:
+            return supplied
+        from cursor_gateway.services.analytics import build_analytics_service
+
+        return build_analytics_service(self.settings, clock=self.clock)
 
 
 def build_services(
@@ -66,46 +184,15 @@ def build_services(
     analytics: AnalyticsService | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Services:
-    """Every collaborator, wired; none of them does I/O until first used."""
-    store = token_store if token_store is not None else DynamoTokenStore(settings.tokens_table, clock=clock)
-    if exchanger is None:
-        from cursor_gateway.upstream.key_exchange import KeyExchanger
-
-        exchanger = KeyExchanger(settings)
-    if refresher is None:
-        from cursor_gateway.upstream.session_refresh import SessionRefresher
-
-        refresher = SessionRefresher(settings)
-    pool = TokenPool(store, settings, exchanger, clock=clock, refresher=refresher)
-    config = ConfigService(
-        config_store if config_store is not None else DynamoConfigStore(settings.config_table), settings
-    )
-    canary_store = canary_store if canary_store is not None else DynamoCanaryStore(settings.canary_table)
-    proxies = ProxyService(
-        proxy_store if proxy_store is not None else DynamoProxyStore(settings.config_table), settings
-    )
-    chat = build_chat_service(settings, pool, config, proxies.resolve)
-    keys = KeyService(
-        key_store if key_store is not None else DynamoKeyStore(settings.keys_table),
-        settings,
-        tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate, proxies=proxies),
-        token_store=store,
-        proxies=proxies,
-        clock=clock,
-    )
-    return Services(
-        settings=settings,
-        token_store=store,
-        token_pool=pool,
-        tokens=TokenAdminService(store, clock=clock, on_change=pool.invalidate, proxies=proxies),
-        token_accounts=TokenAccountService(store, pool, settings, clock=clock, proxies=proxies),
-        config=config,
-        proxies=proxies,
-        keys=keys,
-        chat=chat,
-        catalog=build_catalog(settings, pool, config, proxies.resolve),
-        canary=CanaryService(settings, pool, chat, canary_store, clock=clock),
-        images=build_image_service(settings),
-        analytics=analytics if analytics is not None else build_analytics_service(settings, clock=clock),
-        started_at=_PROCESS_STARTED if clock is time.time else clock(),
-    )
+    """Every collaborator, wired lazily; none of them is built (or does I/O) until first used."""
+    given = {
+        "token_store": token_store,
+        "config_store": config_store,
+        "proxy_store": proxy_store,
+        "key_store": key_store,
+        "canary_store": canary_store,
+        "exchanger": exchanger,
+        "refresher": refresher,
+        "analytics": analytics,
+    }
+    return Services(settings, clock=clock, **{k: v for k, v in given.items() if v is not None})
