@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from cursor_gateway.adapters.openai_request import ChatCompletionIn, check_parameters, to_chat_request
 from cursor_gateway.adapters.openai_response import ChunkWriter, completion, stream_error
 from cursor_gateway.api import sse
+from cursor_gateway.api.answering import collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.streaming import paced
-from cursor_gateway.domain.chat import Transcript
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream
 
@@ -47,22 +47,12 @@ async def chat_completions(
         request_id=request_id,
         caller_scope=caller.key_id,
     )
-    vision = caller.overrides.get("vision_ability") or runtime.vision_ability
-    chat_request = await services.images.prepare(chat_request, str(vision))
-    answer = await services.chat.open(
-        chat_request,
-        pinned_alias=caller.pinned_alias,
-        overrides=caller.overrides,
-        credential=caller.credential,
-    )
+    chat_request, answer = await open_answer(services, chat_request, caller)
     headers = {"x-request-id": request_id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)
     if not body.stream:
-        transcript = Transcript()
-        async for event in paced(aiter(answer), keepalive=settings.max_stream_seconds, deadline=deadline):
-            if event is not None:
-                transcript.add(event)
+        transcript = await collect(answer, keepalive=settings.max_stream_seconds, deadline=deadline)
         return JSONResponse(
             completion(
                 transcript,

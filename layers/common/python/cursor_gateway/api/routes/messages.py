@@ -24,10 +24,10 @@ from cursor_gateway.adapters.anthropic_request import (
 )
 from cursor_gateway.adapters.anthropic_response import EventWriter, error_event, message, ping
 from cursor_gateway.api import sse
+from cursor_gateway.api.answering import collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.streaming import paced
-from cursor_gateway.domain.chat import Transcript
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream, estimate_usage
 from cursor_gateway.services.messages import count_input_tokens, resolve_model
@@ -50,7 +50,6 @@ async def messages(
     services = services_of(request.app)
     settings = services.settings
     deadline += settings.max_stream_seconds
-    runtime = services.config.current()
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = resolve_model(services.catalog, body.model, thinking_requested(body))
@@ -61,23 +60,13 @@ async def messages(
         request_id=request_id,
         caller_scope=caller.key_id,
     )
-    vision = caller.overrides.get("vision_ability") or runtime.vision_ability
-    chat_request = await services.images.prepare(chat_request, str(vision))
-    answer = await services.chat.open(
-        chat_request,
-        pinned_alias=caller.pinned_alias,
-        overrides=caller.overrides,
-        credential=caller.credential,
-    )
+    chat_request, answer = await open_answer(services, chat_request, caller)
     thinking = chat_request.thinking is True
     headers = {"x-request-id": request_id, "request-id": request_id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)
     if not body.stream:
-        transcript = Transcript()
-        async for event in paced(aiter(answer), keepalive=settings.max_stream_seconds, deadline=deadline):
-            if event is not None:
-                transcript.add(event)
+        transcript = await collect(answer, keepalive=settings.max_stream_seconds, deadline=deadline)
         return JSONResponse(message(transcript, model=body.model, thinking=thinking), headers=headers)
     writer = EventWriter(model=body.model, thinking=thinking)
     input_tokens = estimate_usage(chat_request, "").input_tokens
