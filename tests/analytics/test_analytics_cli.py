@@ -4,8 +4,10 @@ so the embedded moto and its environment changes stay out of this process)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -137,7 +139,9 @@ def test_local_pull_keeps_its_state_in_data_dir(live_fake: FakeAdminApi, tmp_pat
     first = run_cli(["pull", "--local"], env, tmp_path)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["state"] == "succeeded"
-    assert (tmp_path / "data/dynamodb/cursor-gateway-analytics-commits.json").is_file()
+    with contextlib.closing(sqlite3.connect(tmp_path / "data/state.sqlite3")) as db:
+        saved = db.execute("SELECT count(*) FROM items WHERE tbl = 'cursor-gateway-analytics-commits'")
+        assert saved.fetchone()[0] == len(live_fake.data["commits"])
 
     status = run_cli(["status", "--local"], env, tmp_path)  # a new process: the state came from DATA_DIR
     assert status.returncode == 0, status.stderr

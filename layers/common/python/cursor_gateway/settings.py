@@ -170,6 +170,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("TOKENS_TABLE", "cursor-gateway-tokens", "DynamoDB table of the account pool."),
     SettingSpec("DATA_DIR", "./data", "Local stack only: where `make run` keeps its state between restarts."),
+    SettingSpec(
+        "LOCAL_TTL_SWEEP_SECONDS",
+        "60",
+        "Local stack only: how often expired DynamoDB items (TTL) are deleted from DATA_DIR's state.",
+    ),
     SettingSpec("LOG_LEVEL", "INFO", "Python log level."),
     # --- serverless deployment (issue 5): secrets from SSM / Secrets Manager, long streams on Lambda ---
     SettingSpec(
@@ -330,6 +335,7 @@ class Settings:
     proxies_cache_seconds: float = 5.0
     tokens_table: str = "cursor-gateway-tokens"
     data_dir: str = "./data"
+    local_ttl_sweep_seconds: float = 60.0
     log_level: str = "INFO"
     auth_token_param: str = ""
     shared_token_param: str = ""
@@ -397,6 +403,8 @@ class Settings:
             raise ValueError("SSE_KEEPALIVE_SECONDS and MAX_STREAM_SECONDS must be > 0")
         self._validate_analytics()
         self._validate_image_fetch()
+        if self.local_ttl_sweep_seconds <= 0:
+            raise ValueError("LOCAL_TTL_SWEEP_SECONDS must be > 0")
 
     def _validate_image_fetch(self) -> None:
         if self.image_fetch_max_bytes < 1 or self.image_fetch_timeout <= 0:

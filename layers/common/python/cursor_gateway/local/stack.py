@@ -3,7 +3,9 @@
 1. an embedded moto server on 127.0.0.1 (port from --moto-port / MOTO_PORT, else a free one), with
    `AWS_ENDPOINT_URL`, dummy credentials and a region set in this process so boto3 can only reach it;
 2. every DynamoDB table and S3 bucket declared in template.yaml, created there, then filled from the
-   snapshots in DATA_DIR (`local.state`), which every later write keeps current;
+   state saved in DATA_DIR (`local.state`: DATA_DIR/state.sqlite3, which every later write keeps
+   current, one row per item; a DATA_DIR in the old JSON snapshot format is imported once), and a
+   background sweep deleting items whose TTL has passed;
 3. uvicorn serving `create_app()` with every router, on settings.host/port.
 
 A lock file in DATA_DIR keeps two servers from writing the same state. The banner is printed once the
@@ -119,7 +121,13 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
             f"(it declares {', '.join(table_names) or 'no tables'})"
         )
 
-    state = LocalState(data_dir, tables=table_names, buckets=[b.name for b in buckets])
+    state = LocalState(
+        data_dir,
+        tables=table_names,
+        buckets=[b.name for b in buckets],
+        ttl_attributes={t.name: t.ttl_attribute for t in tables},
+        region=region,
+    )
     moto = EmbeddedMoto("127.0.0.1", port, wrap=state.wrap)
     try:
         endpoint = moto.start()
@@ -147,9 +155,12 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
         except StateError as exc:
             raise StackError(str(exc)) from exc
         state.saving = True
+        state.start_ttl_sweep(settings.local_ttl_sweep_seconds)
         yield _Aws(endpoint, table_names, state.buckets, restored)
     finally:
+        state.stop_ttl_sweep()  # before moto goes: a sweep in flight would fail noisily
         moto.stop()
+        state.close()
 
 
 def _point_boto3_at(endpoint: str, region: str) -> None:
