@@ -20,7 +20,7 @@ import pytest
 from cursor_gateway.local.moto_server import EmbeddedMoto
 from cursor_gateway.local.snapshot_format import export_snapshots
 from cursor_gateway.local.state import LocalState, StateError
-from cursor_gateway.local.state_store import INLINE_BODY_LIMIT
+from cursor_gateway.local.state_store import INLINE_BODY_LIMIT, StateStore
 from cursor_gateway.local.template import TemplateError, load_template, local_resources
 from cursor_gateway.settings import Settings
 
@@ -467,3 +467,13 @@ def test_expired_items_are_not_loaded_at_start(stack: Stack) -> None:
     assert stack.restart() == {stack.table: 1}
     assert sorted(stack.live_items()) == ["stays"]
     assert sorted(stack.saved_items()) == ["stays"]
+
+
+@pytest.mark.parametrize(("fsync", "synchronous"), [(False, 1), (True, 2)])  # NORMAL, FULL
+def test_fsync_setting_chooses_sqlite_synchronous_mode(tmp_path: Path, fsync: bool, synchronous: int) -> None:
+    store = StateStore(tmp_path / "data", fsync=fsync)
+    try:
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA synchronous").fetchone()[0] == synchronous
+    finally:
+        store.close()

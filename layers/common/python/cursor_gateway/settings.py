@@ -175,6 +175,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "60",
         "Local stack only: how often expired DynamoDB items (TTL) are deleted from DATA_DIR's state.",
     ),
+    SettingSpec(
+        "LOCAL_STATE_FSYNC",
+        "false",
+        "Local stack only: fsync every write to DATA_DIR (survives a power cut too, not only a crash).",
+    ),
     SettingSpec("LOG_LEVEL", "INFO", "Python log level."),
     # --- serverless deployment (issue 5): secrets from SSM / Secrets Manager, long streams on Lambda ---
     SettingSpec(
@@ -336,6 +341,7 @@ class Settings:
     tokens_table: str = "cursor-gateway-tokens"
     data_dir: str = "./data"
     local_ttl_sweep_seconds: float = 60.0
+    local_state_fsync: bool = False
     log_level: str = "INFO"
     auth_token_param: str = ""
     shared_token_param: str = ""

@@ -127,6 +127,7 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
         buckets=[b.name for b in buckets],
         ttl_attributes={t.name: t.ttl_attribute for t in tables},
         region=region,
+        fsync=settings.local_state_fsync,
     )
     moto = EmbeddedMoto("127.0.0.1", port, wrap=state.wrap)
     try:

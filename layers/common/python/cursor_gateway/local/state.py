@@ -69,6 +69,7 @@ class LocalState:
         region: str = "us-east-1",
         account: str = LOCAL_ACCOUNT_ID,
         clock: Callable[[], float] = time.time,
+        fsync: bool = False,
     ) -> None:
         # The clients may be attached after `wrap`: they need the server's endpoint, the server needs `wrap`.
         self.root = root
@@ -78,6 +79,7 @@ class LocalState:
         self.s3 = s3
         self.ttl_attributes = {t: a for t, a in (ttl_attributes or {}).items() if a}
         self.clock = clock
+        self.fsync = fsync
         self.saving = False  # off while restoring: loading saved rows must not write them again
         self.imported: dict[str, int] | None = None
         self._region, self._account = region, account
@@ -89,7 +91,7 @@ class LocalState:
     @property
     def store(self) -> StateStore:
         if self._store is None:
-            self._store = StateStore(self.root)
+            self._store = StateStore(self.root, fsync=self.fsync)
         return self._store
 
     @property

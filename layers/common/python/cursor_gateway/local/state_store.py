@@ -1,11 +1,15 @@
 """The local stack's saved state: one SQLite database in DATA_DIR, one row per item and per S3 object.
 
 A write stores only the rows it changed, in one SQLite transaction, so its cost does not grow with the
-data and a DynamoDB transaction is saved whole or not at all. WAL mode with synchronous=FULL: a commit
-is on disk (fsync'd) when it returns, so a write acknowledged after it survives `kill -9` and power
-loss. S3 bodies larger than INLINE_BODY_LIMIT are files named by their SHA-256 under `s3-bodies/`,
-written and fsync'd before the row that names them is committed (a crash in between leaves an
-unreferenced file, removed at the next start).
+data and a DynamoDB transaction is saved whole or not at all. WAL mode: a commit has been written to the
+WAL file when it returns, so a write acknowledged after it survives `kill -9` of the process; with
+`fsync=True` (LOCAL_STATE_FSYNC) it is also fsync'd (synchronous=FULL), which survives a power cut too
+and costs one fsync per write (synchronous=NORMAL can lose the last writes to a power cut, never
+half a transaction, and never corrupts the file).
+
+S3 bodies larger than INLINE_BODY_LIMIT are files named by their SHA-256 under `s3-bodies/`, written
+and fsync'd before the row that names them is committed (a crash in between leaves an unreferenced
+file, removed at the next start).
 
 Files are 0600 and directories 0700: the tokens table holds live credentials. SQLite gives its -wal
 and -shm files the database file's mode, so creating that file 0600 covers all three.
@@ -97,7 +101,7 @@ def ttl_seconds(item: dict[str, Any], attribute: str) -> int | None:
 
 
 class StateStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, fsync: bool = False) -> None:
         self.root = root
         self.path = root / DATABASE
         self.bodies = root / BODIES
@@ -108,7 +112,7 @@ class StateStore:
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
             self.db.executescript(_SCHEMA)
             version = self.meta("schema")
             if version is None:
