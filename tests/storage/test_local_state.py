@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import botocore.config
 import pytest
+from cursor_gateway import cli
 from cursor_gateway.local.moto_server import EmbeddedMoto
 from cursor_gateway.local.snapshot_format import export_snapshots
 from cursor_gateway.local.state import LocalState, StateError
@@ -477,3 +478,23 @@ def test_fsync_setting_chooses_sqlite_synchronous_mode(tmp_path: Path, fsync: bo
         assert store.db.execute("PRAGMA synchronous").fetchone()[0] == synchronous
     finally:
         store.close()
+
+
+def test_export_state_command_writes_snapshots_a_previous_version_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, target = tmp_path / "data", tmp_path / "old"
+    store = StateStore(data_dir)
+    item = {"alias": {"S": "a"}, "bundle": {"M": {"primary_token": {"S": "secret"}}}}
+    with store.transaction() as db:
+        store.put_item(db, "cursor-gateway-tokens", '[{"S":"a"}]', item, None)
+    store.close()
+    common = ["--data-dir", str(data_dir), "--template", str(ROOT / "template.yaml")]
+
+    assert cli.main(["export-state", "--to", str(data_dir), *common]) == 1  # never over the backup
+    assert "must be a new directory" in capsys.readouterr().err
+    assert cli.main(["export-state", "--to", str(target), *common]) == 0
+    assert "cursor-gateway-tokens: 1" in capsys.readouterr().out
+    document = json.loads((target / "dynamodb" / "cursor-gateway-tokens.json").read_text())
+    assert document == {"format": 1, "table": "cursor-gateway-tokens", "items": [item]}
+    assert oct((target / "dynamodb" / "cursor-gateway-tokens.json").stat().st_mode & 0o777) == "0o600"

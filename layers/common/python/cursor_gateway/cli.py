@@ -38,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         "--force", action="store_true", help="probe even if it ran within CANARY_MIN_INTERVAL"
     )
 
+    export = sub.add_parser(
+        "export-state",
+        help="write the `make run` state (DATA_DIR/state.sqlite3) in the older JSON snapshot format",
+    )
+    export.add_argument("--to", required=True, help="a new directory to write the snapshots to")
+    export.add_argument("--data-dir", default=None, help="state directory (env DATA_DIR, default ./data)")
+    export.add_argument("--template", default=None, help="SAM template naming the tables (./template.yaml)")
+
     from cursor_gateway.services import analytics_cli
 
     analytics_cli.add_parser(sub)
@@ -55,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         from cursor_gateway.local.stack import local_aws
 
         return analytics_cli.run_from_args(args, local_aws=local_aws)
+    if args.command == "export-state":
+        from cursor_gateway.local.stack import export_state_from_args
+
+        return export_state_from_args(args)
     if args.command == "emulate":
         from cursor_gateway.emulator.server import run_from_args
 

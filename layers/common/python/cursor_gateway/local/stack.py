@@ -109,7 +109,7 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
     from cursor_gateway.local.template import TemplateError, load_template, local_resources
     from cursor_gateway.storage import aws
 
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or aws.DEFAULT_REGION
+    region = _region()
     try:
         tables, buckets = local_resources(load_template(template_path), region=region)
     except TemplateError as exc:
@@ -162,6 +162,12 @@ def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> 
         state.stop_ttl_sweep()  # before moto goes: a sweep in flight would fail noisily
         moto.stop()
         state.close()
+
+
+def _region() -> str:
+    from cursor_gateway.storage import aws
+
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or aws.DEFAULT_REGION
 
 
 def _point_boto3_at(endpoint: str, region: str) -> None:
@@ -253,6 +259,40 @@ def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
         sock.close()
         if schedule is not None:
             schedule.stop()
+
+
+def export_state_from_args(args: argparse.Namespace) -> int:
+    """`cursor-gateway export-state --to DIR`: the saved state in the JSON snapshot format that versions
+    before state.sqlite3 read (point such a version's DATA_DIR at DIR). Not while `serve` runs."""
+    from cursor_gateway.local.snapshot_format import export_snapshots
+    from cursor_gateway.local.state_store import DATABASE, StateError, StateStore
+    from cursor_gateway.local.template import TemplateError, load_template, local_resources
+
+    data_dir = Path(args.data_dir or Settings.from_env().data_dir).resolve()
+    target = Path(args.to).resolve()
+    try:
+        if target == data_dir:
+            raise StackError(
+                "--to must be a new directory: DATA_DIR's JSON files are the pre-migration backup"
+            )
+        if not (data_dir / DATABASE).exists():
+            raise StackError(f"no saved state in {data_dir} (no {DATABASE})")
+        tables, buckets = local_resources(
+            load_template(Path(args.template or "template.yaml")), region=_region()
+        )
+        with _exclusive(data_dir):
+            store = StateStore(data_dir)
+            try:
+                counts = export_snapshots(
+                    store, target, tables=[t.name for t in tables], buckets=[b.name for b in buckets]
+                )
+            finally:
+                store.close()
+    except (StackError, StateError, TemplateError) as exc:
+        print(f"cursor-gateway: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {target}: " + ", ".join(f"{name}: {n}" for name, n in counts.items()))
+    return 0
 
 
 @contextlib.contextmanager
