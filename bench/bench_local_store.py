@@ -62,9 +62,10 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="cgw-bench-store-"))
     tables, buckets = local_resources(load_template(TEMPLATE), region=REGION)
     table = next(t for t in tables if t.logical_id == "AnalyticsCommitsTable")
+    reference = f"{table.name}-empty"  # persisted, never filled: the baseline each write is compared with
     state = LocalState(
         data_dir,
-        tables=[t.name for t in tables],
+        tables=[t.name for t in tables] + [reference],
         buckets=[b.name for b in buckets],
         ttl_attributes={t.name: t.ttl_attribute for t in tables},
         region=REGION,
@@ -85,41 +86,48 @@ def main() -> int:
         s3.create_bucket(Bucket=bucket.name)
     memory = f"{table.name}-in-memory"  # not in the state's tables: moto only, the no-persistence baseline
     dynamodb.create_table(TableName=memory, **table.create_args)
+    dynamodb.create_table(TableName=reference, **table.create_args)
     state.restore()
     state.saving = True
-    print(f"DATA_DIR {data_dir} (SQLite WAL, synchronous=NORMAL); {args.writes} writes per figure\n")
+    print(f"DATA_DIR {data_dir} (SQLite WAL, synchronous=NORMAL); {args.writes} writes per figure")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work slows every figure)")
+    print("each write to the filled table alternates with one to an empty persisted table and one to the")
+    print("same items in moto without persistence, so that the ratios compare like with like\n")
 
     try:
-        figures: dict[int, dict[str, tuple[float, float]]] = {}
         filled = 0
         for size in sizes:
             began = time.perf_counter()
             fill(state, table.name, memory, filled, size)
             filled = size
-            fill_seconds = time.perf_counter() - began
-            figures[size] = measure_writes(dynamodb, table.name, memory, size, args.writes)
-            print(f"{size:>7,} items (filled in {fill_seconds:.1f} s)")
-            for label, (p50, p99) in figures[size].items():
-                print(f"    {label:28} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
-        largest, empty = sizes[-1], sizes[0]
-        print(f"\nratios at {largest:,} items (persisted):")
-        for op in ("PutItem", "UpdateItem"):
-            at_largest, at_empty = (
-                figures[largest][f"{op} persisted"][0],
-                figures[empty][f"{op} persisted"][0],
+            print(f"{size:>7,} items (filled in {time.perf_counter() - began:.1f} s)")
+            figures = measure_writes(
+                dynamodb, {"filled": table.name, "empty": reference, "moto": memory}, size, args.writes
             )
-            in_memory = figures[largest][f"{op} in-memory moto"][0]
-            print(
-                f"    {op:10} p50 {at_largest / at_empty:4.2f}x the {empty:,}-item table (target <= 1.5x), "
-                f"{at_largest / in_memory:4.2f}x moto without persistence"
-            )
+            for op in ("PutItem", "UpdateItem"):
+                for target, label in (
+                    ("filled", "persisted"),
+                    ("empty", "persisted, empty table"),
+                    ("moto", "moto only"),
+                ):
+                    p50, p99 = figures[op][target]
+                    print(f"    {op:10} {label:24} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
+                mine, empty, moto_only = (figures[op][t][0] for t in ("filled", "empty", "moto"))
+                print(
+                    f"    {op:10} p50 {mine / empty:.2f}x the empty table (target <= 1.5x), "
+                    f"{mine / moto_only:.2f}x moto without persistence"
+                )
+        largest = sizes[-1]
 
         state.store.db.execute("PRAGMA synchronous=FULL")  # what LOCAL_STATE_FSYNC=true does
         full = timed(
             lambda i: dynamodb.put_item(TableName=table.name, Item=item(f"fsync-{i}", i)), args.writes
         )
         state.store.db.execute("PRAGMA synchronous=NORMAL")
-        print(f"    PutItem with LOCAL_STATE_FSYNC=true: p50 {full[0]:.2f} ms  p99 {full[1]:.2f} ms")
+        print(
+            f"\nPutItem at {largest:,} with LOCAL_STATE_FSYNC=true: "
+            f"p50 {full[0]:.2f} ms  p99 {full[1]:.2f} ms"
+        )
 
         transact = timed(
             lambda i: dynamodb.transact_write_items(
@@ -191,25 +199,41 @@ def fill(state: LocalState, table: str, memory: str, start: int, end: int) -> No
 
 
 def measure_writes(
-    dynamodb: Any, table: str, memory: str, size: int, writes: int
-) -> dict[str, tuple[float, float]]:
-    figures: dict[str, tuple[float, float]] = {}
+    dynamodb: Any, targets: dict[str, str], size: int, writes: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """p50/p99 per operation and target; the targets take turns, write by write."""
     tag = uuid.uuid4().hex[:6]
-    for name, label in ((table, "persisted"), (memory, "in-memory moto")):
-        figures[f"PutItem {label}"] = timed(
-            lambda i, name=name: dynamodb.put_item(TableName=name, Item=item(f"new-{tag}-{i}", i)), writes
+    existing = max(size, 1)
+
+    def put(name: str, i: int) -> None:
+        dynamodb.put_item(TableName=name, Item=item(f"new-{tag}-{i}", i))
+
+    def update(name: str, i: int) -> None:
+        # Filled tables: an item from the fill; the empty one: an item the puts above made.
+        key = f"c{i * 7919 % existing}" if size and name != targets["empty"] else f"new-{tag}-{i % writes}"
+        dynamodb.update_item(
+            TableName=name,
+            Key={"commitHash": {"S": key}},
+            UpdateExpression="SET totalLinesAdded = totalLinesAdded + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
         )
-        existing = max(size, writes)  # UpdateItem on items the fill (or the puts above) made
-        figures[f"UpdateItem {label}"] = timed(
-            lambda i, name=name, existing=existing: dynamodb.update_item(
-                TableName=name,
-                Key={"commitHash": {"S": f"c{i * 7919 % existing}" if size else f"new-{tag}-{i}"}},
-                UpdateExpression="SET totalLinesAdded = totalLinesAdded + :one",
-                ExpressionAttributeValues={":one": {"N": "1"}},
-            ),
-            writes,
-        )
+
+    figures: dict[str, dict[str, tuple[float, float]]] = {}
+    for op, call in (("PutItem", put), ("UpdateItem", update)):
+        samples: dict[str, list[float]] = {target: [] for target in targets}
+        for i in range(-1, writes):  # -1: warm-up, not counted
+            for target, name in targets.items():
+                began = time.perf_counter()
+                call(name, i)
+                if i >= 0:
+                    samples[target].append((time.perf_counter() - began) * 1000)
+        figures[op] = {target: percentiles(values) for target, values in samples.items()}
     return figures
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
 def timed(call: Callable[[int], Any], count: int) -> tuple[float, float]:
@@ -219,8 +243,7 @@ def timed(call: Callable[[int], Any], count: int) -> tuple[float, float]:
         began = time.perf_counter()
         call(i)
         samples.append((time.perf_counter() - began) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return percentiles(samples)
 
 
 def startup(data_dir: Path, size: int) -> None:
