@@ -85,14 +85,16 @@ class LocalState:
         self._region, self._account = region, account
         self._moto: MotoTables | None = None
         self._store: StateStore | None = None
+        self._opening = threading.Lock()
         self._sweep_stop = threading.Event()
         self._sweeper: threading.Thread | None = None
 
     @property
     def store(self) -> StateStore:
-        if self._store is None:
-            self._store = StateStore(self.root, fsync=self.fsync)
-        return self._store
+        with self._opening:  # the first writes may come from several request threads at once
+            if self._store is None:
+                self._store = StateStore(self.root, fsync=self.fsync)
+            return self._store
 
     @property
     def moto(self) -> MotoTables:
@@ -340,6 +342,8 @@ def keys_written(operation: str, body: dict[str, Any]) -> KeysByTable | None:
             for kind, action in entry.items():
                 if kind != "ConditionCheck" and isinstance(action, dict):
                     add(action.get("TableName"), action.get("Item") or action.get("Key"))
+    elif operation == "ExecuteStatement" and str(body.get("Statement", "")).lstrip()[:6].upper() == "SELECT":
+        return {}  # PartiQL reads come through here too
     else:
         return None
     return changed
