@@ -6,6 +6,7 @@ clone's ./data alone."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -53,6 +54,14 @@ class Output:
 
     def text(self) -> str:
         return "".join(self.lines)
+
+
+def streamed_text(sse: str) -> str:
+    """The answer text of an OpenAI SSE stream; asserts it came in many events."""
+    events = [line.removeprefix("data: ") for line in sse.splitlines() if line.startswith("data: ")]
+    assert len(events) > 20 and events[-1] == "[DONE]", sse[-2000:]
+    chunks = [json.loads(event) for event in events[:-1]]
+    return "".join((c["choices"] or [{}])[0].get("delta", {}).get("content") or "" for c in chunks)
 
 
 def alive(pgid: int) -> bool:
@@ -109,7 +118,7 @@ def test_make_demo_from_a_fresh_clone(tmp_path: Path) -> None:
         if shutil.which("curl"):
             printed = subprocess.run(["bash", "-c", curl_line], capture_output=True, text=True, timeout=60)
             assert printed.returncode == 0, printed.stderr
-            assert printed.stdout.count("data: ") > 20 and "cursor-gateway emulator" in printed.stdout
+            assert streamed_text(printed.stdout).startswith("Hello from the cursor-gateway emulator!")
     finally:
         if alive(process.pid):
             os.killpg(process.pid, signal.SIGINT)
