@@ -1,6 +1,6 @@
 """A full-duplex Connect streaming call over pyqwest.
 
-`BidiCall` writes client frames from a queue (the request body is an async generator that stays open)
+`BidiCall` writes client frames as they are sent (the request body is an async generator that stays open)
 while the caller reads server frames; `frames()` yields decoded envelopes and raises the error tree's
 upstream errors. Nothing here knows about agents or chat: profiles build messages on top of it.
 
