@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve_from_args(args)
     if args.command == "demo":
-        return demo.demo_from_args(args)
+        from cursor_gateway.emulator.demo import running_demo_emulator
+
+        return demo.demo_from_args(args, upstream=running_demo_emulator)
     if args.command == "canary":
         from cursor_gateway.services.canary_cli import run_from_args as run_canary
 

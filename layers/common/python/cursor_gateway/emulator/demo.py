@@ -9,12 +9,17 @@ offered tool looks safe, the emulator answers with text instead.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor
+from cursor_gateway.emulator.tokens import fake_jwt
 
 DEMO_DELAY = 0.04  # seconds between deltas: slow enough to watch, quick enough not to bore
 ECHO_PREFIX = (
@@ -43,6 +48,26 @@ _PLACEHOLDERS = {
     "file_path": "README.md",
     "query": "cursor-gateway",
 }
+
+
+@contextlib.contextmanager
+def running_demo_emulator(port: int = 0) -> Iterator[tuple[str, str]]:
+    """The fake Cursor with the demo's answers on its own event loop in a daemon thread, for as long as
+    the block runs; yields its URL and a session token it accepts. OSError if the port is taken."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="emulator", daemon=True)
+    thread.start()
+    fake = FakeCursor()
+    fake.default = demo_behaviour(fake)
+    try:
+        asyncio.run_coroutine_threadsafe(fake.start("127.0.0.1", port), loop).result(10)
+        yield fake.url, fake_jwt()
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(fake.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
 
 
 def demo_behaviour(fake: FakeCursor) -> Behaviour:

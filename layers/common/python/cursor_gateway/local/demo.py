@@ -1,13 +1,14 @@
 """`cursor-gateway demo` (`make demo`): the whole product offline in one process, for someone with no
 Cursor account.
 
-One process (so one Ctrl-C stops everything): the fake Cursor backend (`emulator`, with the demo's
-answers from `emulator.demo`) on an event loop in a thread, and the `make run` stack (embedded moto +
-uvicorn) pointed at it. State goes to a demo directory, never the real DATA_DIR: a fresh temporary
-directory that is deleted on exit, unless `--data-dir` / `DEMO_DATA_DIR` names one to keep. The
-environment's settings are not read (a real admin key, proxy or Admin API key stays out of the demo);
-the admin key is made up per run. Once the gateway accepts connections a demo token is added through
-`/tokens/add` and the instructions are printed.
+One process (so one Ctrl-C stops everything): the fake Cursor backend on an event loop in a thread
+(`emulator.demo.running_demo_emulator`, handed in by the CLI: `local` does not depend on the test
+double), and the `make run` stack (embedded moto + uvicorn) pointed at it. State goes to a demo
+directory, never the real DATA_DIR: a fresh temporary directory that is deleted on exit, unless
+`--data-dir` / `DEMO_DATA_DIR` names one to keep. The environment's settings are not read (a real
+admin key, proxy or Admin API key stays out of the demo); the admin key is made up per run. Once the
+gateway accepts connections a demo token is added through the token service (what `/tokens/add`
+calls) and the instructions are printed.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import shutil
 import socket
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 from cursor_gateway.settings import Settings
+
+# port -> context manager yielding (the fake Cursor's URL, a session token it accepts)
+Upstream = Callable[[int], AbstractContextManager[tuple[str, str]]]
 
 PREFERRED_PORT = 3000
 TEMPLATE = Path("template.yaml")
@@ -51,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
-def demo_from_args(args: argparse.Namespace) -> int:
+def demo_from_args(args: argparse.Namespace, upstream: Upstream) -> int:
     env = os.environ
     try:
         if not TEMPLATE.is_file():
@@ -62,8 +65,8 @@ def demo_from_args(args: argparse.Namespace) -> int:
             emulator_port = _int(env.get("DEMO_EMULATOR_PORT")) or 0
         moto_port = _int(env.get("DEMO_MOTO_PORT")) or 0
         keep = args.data_dir or env.get("DEMO_DATA_DIR") or ""
-        with _demo_dir(keep) as data_dir, _emulator(emulator_port) as fake_url:
-            return _run(port, moto_port, data_dir, fake_url, temporary=not keep)
+        with _demo_dir(keep) as data_dir, _started(upstream, emulator_port) as (fake_url, token):
+            return _run(port, moto_port, data_dir, fake_url, token, temporary=not keep)
     except DemoError as exc:
         print(f"cursor-gateway demo: {exc}", file=sys.stderr)
         return 2
@@ -112,32 +115,20 @@ def _demo_dir(keep: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _emulator(port: int) -> Iterator[str]:
-    """The fake Cursor with the demo's answers, on its own loop in a daemon thread; its URL."""
-    from cursor_gateway.emulator.demo import demo_behaviour
-    from cursor_gateway.emulator.server import FakeCursor
-
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="emulator", daemon=True)
-    thread.start()
-    fake = FakeCursor()
-    fake.default = demo_behaviour(fake)
+def _started(upstream: Upstream, port: int) -> Iterator[tuple[str, str]]:
     try:
-        try:
-            asyncio.run_coroutine_threadsafe(fake.start("127.0.0.1", port), loop).result(10)
-        except OSError as exc:
-            raise DemoError(f"cannot start the emulator on 127.0.0.1:{port}: {exc.strerror}") from exc
-        yield fake.url
+        running = upstream(port)
+        started = running.__enter__()
+    except OSError as exc:
+        raise DemoError(f"cannot start the emulator on 127.0.0.1:{port}: {exc.strerror}") from exc
+    try:
+        yield started
     finally:
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(fake.close(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        running.__exit__(None, None, None)
 
 
-def _run(port: int, moto_port: int, data_dir: Path, fake_url: str, *, temporary: bool) -> int:
-    from cursor_gateway.emulator.tokens import fake_jwt
+def _run(port: int, moto_port: int, data_dir: Path, fake_url: str, token: str, *, temporary: bool) -> int:
+    from cursor_gateway.api.app import services_of
     from cursor_gateway.local.stack import run_stack
 
     admin_key = "demo-" + secrets.token_urlsafe(18)
@@ -152,16 +143,14 @@ def _run(port: int, moto_port: int, data_dir: Path, fake_url: str, *, temporary:
     # The gateway's own log stays quiet; uvicorn still prints one line per request.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    async def on_ready(url: str) -> None:
-        token = {"token": fake_jwt(), "alias": "demo"}
-        async with httpx.AsyncClient(timeout=30) as client:
-            response = await client.post(
-                url + "/tokens/add",
-                headers={"authorization": f"Bearer {admin_key}"},
-                json={"tokens": [token]},
-            )
-        if response.status_code != 200:
-            print(f"cursor-gateway demo: adding the demo token failed: {response.text}", file=sys.stderr)
+    async def on_ready(url: str, app: Any) -> None:
+        # Store I/O (DynamoDB on the embedded moto) blocks: off the server's loop.
+        added = await asyncio.to_thread(
+            services_of(app).tokens.add, {"tokens": [{"token": token, "alias": "demo"}]}
+        )
+        outcomes = [item.get("outcome") for item in added.get("results", [])]
+        if outcomes not in (["added"], ["duplicate"]):  # duplicate: a kept --data-dir has it already
+            print(f"cursor-gateway demo: adding the demo token failed: {added}", file=sys.stderr)
         print(instructions(url, admin_key, fake_url, data_dir, temporary=temporary), flush=True)
 
     return run_stack(settings, template=TEMPLATE, moto_port=moto_port, on_ready=on_ready)

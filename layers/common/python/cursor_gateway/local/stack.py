@@ -55,10 +55,10 @@ def run_stack(
     *,
     template: Path,
     moto_port: int = 0,
-    on_ready: Callable[[str], Awaitable[None]] | None = None,
+    on_ready: Callable[[str, Any], Awaitable[None]] | None = None,
 ) -> int:
-    """The stack until Ctrl-C; the exit code. `on_ready(url)` (e.g. the demo's) runs on the server's
-    loop once it accepts connections, instead of the banner."""
+    """The stack until Ctrl-C; the exit code. `on_ready(url, app)` (e.g. the demo's) runs on the
+    server's loop once it accepts connections, instead of the banner."""
     try:
         with (
             _exclusive(Path(settings.data_dir).resolve()) as data_dir,
@@ -201,7 +201,10 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _serve(
-    settings: Settings, data_dir: Path, aws: _Aws, on_ready: Callable[[str], Awaitable[None]] | None = None
+    settings: Settings,
+    data_dir: Path,
+    aws: _Aws,
+    on_ready: Callable[[str, Any], Awaitable[None]] | None = None,
 ) -> None:
     import uvicorn
 
@@ -238,12 +241,13 @@ def _serve(
             if self.should_exit:
                 return
             if on_ready is not None:
-                await on_ready(url)
+                await on_ready(url, app)
             else:
                 print(banner, flush=True)
 
+    app = create_app(settings=settings)
     config = uvicorn.Config(
-        create_app(settings=settings),
+        app,
         host=settings.host,
         port=port,
         log_level=settings.log_level.lower(),
