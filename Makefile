@@ -79,3 +79,9 @@ bench: venv
 # Import time of every Lambda handler module (a cold start's init), and no network calls in it.
 cold-start: venv
 	$(BIN)/python bench/cold_start.py
+
+# The whole product offline, for a first look without a Cursor account: the gateway and a fake Cursor
+# backend in one process, demo state in a temp dir (never ./data). Ctrl-C stops everything.
+.PHONY: demo
+demo: venv
+	@exec $(BIN)/cursor-gateway demo

@@ -221,6 +221,10 @@ class FakeAdminApi:
         self.repeat_pages = False
         self.short_pages = False
         self.hook: Hook | None = None
+        # A request on a connection that already answered one gets no response, only the close (a
+        # keep-alive connection a NAT or a load balancer dropped while it sat idle).
+        self.drop_idle = False
+        self.dropped = 0
         self.calls: list[Call] = []
         self.rate_limited = 0
         self._accepted: dict[str, deque[float]] = {}
@@ -240,11 +244,18 @@ class FakeAdminApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            served = 0  # requests answered on this connection (one handler per connection)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def do_GET(self) -> None:
+                if fake.drop_idle and self.served:
+                    # The kept-alive connection was dropped while idle: no response, just the close.
+                    fake.dropped += 1
+                    self.close_connection = True
+                    return
+                self.served += 1
                 fake._handle(self)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

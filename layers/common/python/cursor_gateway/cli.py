@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     emulate.add_argument("--port", type=int, default=3100)
     emulate.add_argument("--delay", type=float, default=0.02, help="seconds between streamed deltas")
 
+    from cursor_gateway.local import demo
+
+    demo.add_parser(sub)
+
     canary = sub.add_parser("canary", help="probe each enabled protocol profile with a tiny real chat")
     canary.add_argument(
         "--profile", action="append", help="profile to probe (repeatable; default CANARY_PROFILES)"
@@ -55,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         from cursor_gateway.local.stack import serve_from_args
 
         return serve_from_args(args)
+    if args.command == "demo":
+        from cursor_gateway.emulator.demo import running_demo_emulator
+
+        return demo.demo_from_args(args, upstream=running_demo_emulator)
     if args.command == "canary":
         from cursor_gateway.services.canary_cli import run_from_args as run_canary
 

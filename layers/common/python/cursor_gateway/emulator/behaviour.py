@@ -75,6 +75,7 @@ class Behaviour:
     mode: Mode = "answer"
     # Text to stream; None means "Echo: <latest user text>". Split into `chunks` deltas.
     reply: str | None = None
+    echo_prefix: str = "Echo: "  # what precedes the user's text when `reply` is None (agent Run)
     chunks: int = 20
     thinking: str | None = None  # thinking text streamed before the answer (None: only for *thinking* models)
     delay: float = 0.0  # seconds between deltas

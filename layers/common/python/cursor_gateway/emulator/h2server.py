@@ -3,6 +3,9 @@
 Each request stream gets an `H2Stream` and its own handler task; the handler can read request data as
 it arrives while writing the response, which is exactly what Cursor's bidirectional RPCs need (and
 what ASGI servers that buffer requests cannot show). Flow control is respected on both sides.
+
+`H2Server.connection_fault` injects the connection-level failures a client must survive by retrying on
+a fresh connection (see `CONNECTION_FAULTS`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,17 @@ import h2.events
 import h2.exceptions
 
 log = logging.getLogger("cursor_gateway.emulator")
+
+CONNECTION_FAULTS = {
+    "": "none",
+    # What a NAT, a load balancer or a buggy server does to an idle connection: it is gone without a
+    # GOAWAY, and the client learns it only when it writes the next request (answered by a TCP reset,
+    # no response). Here a connection dies as soon as it is idle after a completed stream.
+    "drop_idle": "after a completed stream, the next request on an idle connection resets the TCP connection",
+    # A server draining a connection without a GOAWAY: every stream opened after the first completed one
+    # is refused with RST_STREAM(REFUSED_STREAM) (RFC 9113 8.7: never processed, safe to retry).
+    "refuse_reused": "after a completed stream, every new stream on that connection is refused",
+}
 
 
 class H2Stream:
@@ -72,6 +86,7 @@ class _Connection(asyncio.Protocol):
         self._streams: dict[int, H2Stream] = {}
         self._window_open: dict[int, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._completed = 0  # streams whose handler finished (connection_fault counts from here)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -99,12 +114,16 @@ class _Connection(asyncio.Protocol):
                 self._transport.close()
             return
         for event in events:
+            if self._transport is None or self._transport.is_closing():
+                return
             self._on_event(event)
         self._flush()
 
     def _on_event(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.RequestReceived):
             headers = {str(k): str(v) for k, v in event.headers or []}
+            if self._faulted(event.stream_id, headers):
+                return
             stream = H2Stream(self, event.stream_id, headers)
             self._streams[event.stream_id] = stream
             task = asyncio.get_running_loop().create_task(self._run(stream))
@@ -135,6 +154,22 @@ class _Connection(asyncio.Protocol):
         elif isinstance(event, h2.events.ConnectionTerminated) and self._transport:
             self._transport.close()
 
+    def _faulted(self, stream_id: int, headers: dict[str, str]) -> bool:
+        """Apply the server's connection fault to a new stream; True when it was not served."""
+        fault = self._server.connection_fault
+        if not fault or not self._completed:
+            return False
+        if fault == "drop_idle" and not self._streams and self._transport is not None:
+            self._server.faulted.append(headers)
+            self._transport.abort()  # a TCP reset, no GOAWAY, no response
+            return True
+        if fault == "refuse_reused":
+            self._server.faulted.append(headers)
+            with contextlib.suppress(h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+                self._h2.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.REFUSED_STREAM)
+            return True
+        return False
+
     def _wake(self, stream_id: int) -> None:
         waiter = self._window_open.get(stream_id)
         if waiter is not None:
@@ -154,6 +189,7 @@ class _Connection(asyncio.Protocol):
                     stream.reset()
         finally:
             self._streams.pop(stream.stream_id, None)
+            self._completed += 1
 
     def _flush(self) -> None:
         data = self._h2.data_to_send()
@@ -208,6 +244,8 @@ class H2Server:
         self._server: asyncio.Server | None = None
         self.connections: set[_Connection] = set()
         self.port = 0
+        self.connection_fault = ""  # a key of CONNECTION_FAULTS
+        self.faulted: list[dict[str, str]] = []  # the request headers of every stream the fault hit
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> H2Server:
         loop = asyncio.get_running_loop()

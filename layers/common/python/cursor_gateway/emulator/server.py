@@ -341,7 +341,7 @@ class FakeCursor:
                 record,
                 pb.InteractionUpdate(thinking_completed=pb.ThinkingCompletedUpdate(thinking_duration_ms=10)),
             )
-        reply = behaviour.reply if behaviour.reply is not None else f"Echo: {user_text}"
+        reply = behaviour.reply if behaviour.reply is not None else f"{behaviour.echo_prefix}{user_text}"
         pieces = _split(reply, behaviour.chunks)
         for index, piece in enumerate(pieces):
             await self._update(

@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,12 +49,24 @@ def serve_from_args(args: argparse.Namespace) -> int:
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "found credentials in environment" etc.
     template = Path(args.template or "template.yaml")
     moto_port = args.moto_port if args.moto_port is not None else int(os.environ.get("MOTO_PORT") or 0)
+    return run_stack(settings, template=template, moto_port=moto_port)
+
+
+def run_stack(
+    settings: Settings,
+    *,
+    template: Path,
+    moto_port: int = 0,
+    on_ready: Callable[[str, Any], Awaitable[None]] | None = None,
+) -> int:
+    """The stack until Ctrl-C; the exit code. `on_ready(url, app)` (e.g. the demo's) runs on the
+    server's loop once it accepts connections, instead of the banner."""
     try:
         with (
             _exclusive(Path(settings.data_dir).resolve()) as data_dir,
             _aws(moto_port, data_dir, template, settings) as aws,
         ):
-            _serve(settings, data_dir, aws)
+            _serve(settings, data_dir, aws, on_ready)
     except StackError as exc:
         print(f"cursor-gateway: {exc}", file=sys.stderr)
         return 1
@@ -206,7 +218,12 @@ def _listen(host: str, port: int) -> socket.socket:
         ) from exc
 
 
-def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
+def _serve(
+    settings: Settings,
+    data_dir: Path,
+    aws: _Aws,
+    on_ready: Callable[[str, Any], Awaitable[None]] | None = None,
+) -> None:
     import uvicorn
 
     from cursor_gateway.api.app import create_app
@@ -239,11 +256,16 @@ def _serve(settings: Settings, data_dir: Path, aws: _Aws) -> None:
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
-            if not self.should_exit:
+            if self.should_exit:
+                return
+            if on_ready is not None:
+                await on_ready(url, app)
+            else:
                 print(banner, flush=True)
 
+    app = create_app(settings=settings)
     config = uvicorn.Config(
-        create_app(settings=settings),
+        app,
         host=settings.host,
         port=port,
         log_level=settings.log_level.lower(),

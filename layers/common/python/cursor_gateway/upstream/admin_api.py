@@ -40,6 +40,7 @@ from cursor_gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from cursor_gateway.upstream.fresh_retry import FreshRetryClient
 
 log = logging.getLogger("cursor_gateway.upstream.admin_api")
 
@@ -139,7 +140,7 @@ class AdminApiClient:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(
+            self._http = FreshRetryClient(
                 http2=self.base_url.startswith("https://"),
                 timeout=httpx.Timeout(self._timeout, connect=10.0),
                 follow_redirects=False,

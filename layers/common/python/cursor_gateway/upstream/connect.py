@@ -1,8 +1,12 @@
 """A full-duplex Connect streaming call over pyqwest.
 
-`BidiCall` writes client frames from a queue (the request body is an async generator that stays open)
+`BidiCall` writes client frames as they are sent (the request body is an async generator that stays open)
 while the caller reads server frames; `frames()` yields decoded envelopes and raises the error tree's
 upstream errors. Nothing here knows about agents or chat: profiles build messages on top of it.
+
+If the pooled connection turns out dead before Cursor's response headers (see `upstream.fresh_retry`),
+the call is opened once more on a one-off connection with the same headers and the same frames, so the
+caller (and the token's health) never sees it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
 )
 from cursor_gateway.upstream.classify import classify_connect_error
-from cursor_gateway.upstream.transport import stream_client
+from cursor_gateway.upstream.fresh_retry import pyqwest_stale
+from cursor_gateway.upstream.transport import fresh_transport, stream_client
 
 log = logging.getLogger("cursor_gateway.upstream")
 
@@ -54,8 +59,14 @@ class BidiCall:
     ) -> None:
         self.url = url
         self.headers = list(headers)
+        self._proxy = proxy
+        self._timeout = connect_timeout
         self._client = stream_client(url, proxy=proxy, connect_timeout=connect_timeout)
-        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._fresh: pyqwest.HTTPTransport | None = None  # the one-off transport of a retry
+        # Every frame written, kept so that a retry sends exactly the same bytes (each attempt's body
+        # reads the list from the start; None ends the body). Small: client frames are replies and beats.
+        self._frames: list[bytes | None] = []
+        self._more = asyncio.Event()
         self._compress = compress_requests
         self._cm: contextlib.AbstractAsyncContextManager[pyqwest.Response] | None = None
         self._response: pyqwest.Response | None = None
@@ -67,17 +78,26 @@ class BidiCall:
 
     def send(self, payload: bytes) -> None:
         if not self._send_closed:
-            self._outbox.put_nowait(encode_envelope(payload, compress=self._compress))
+            self._frames.append(encode_envelope(payload, compress=self._compress))
+            self._more.set()
 
     def close_send(self) -> None:
         """Half-close: the request body ends after the frames already queued."""
         if not self._send_closed:
             self._send_closed = True
-            self._outbox.put_nowait(None)
+            self._frames.append(None)
+            self._more.set()
 
     async def _body(self) -> AsyncIterator[bytes]:
+        # One generator per attempt, each with its own position: a dead attempt's generator that is
+        # still waiting can take nothing away from the retry's.
+        position = 0
         while True:
-            chunk = await self._outbox.get()
+            while position >= len(self._frames):
+                self._more.clear()
+                await self._more.wait()
+            chunk = self._frames[position]
+            position += 1
             if chunk is None:
                 return
             yield chunk
@@ -85,15 +105,22 @@ class BidiCall:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> BidiCall:
-        headers = pyqwest.Headers(self.headers)
-        self._cm = self._client.stream("POST", self.url, headers=headers, content=self._body())
         try:
-            self._response = await self._cm.__aenter__()
+            try:
+                self._response = await self._open(self._client)
+            except _TRANSPORT_ERRORS as exc:
+                if not pyqwest_stale(exc):
+                    raise
+                log.info("%s: the pooled connection failed (%s); once more on a fresh one", self.url, exc)
+                self._fresh = fresh_transport(
+                    proxy=self._proxy, connect_timeout=self._timeout, tls=self.url.startswith("https:")
+                )
+                self._response = await self._open(pyqwest.Client(self._fresh))
         except _TRANSPORT_ERRORS as exc:
-            self._cm = None
+            await self._close_fresh()
             raise UpstreamUnavailable(f"Could not reach Cursor: {exc}") from exc
         except TimeoutError as exc:
-            self._cm = None
+            await self._close_fresh()
             raise UpstreamTimeout("Timed out connecting to Cursor") from exc
         response = self._response
         self.http_version = str(response.http_version)
@@ -112,6 +139,24 @@ class BidiCall:
         if cm is not None:
             with contextlib.suppress(Exception):
                 await cm.__aexit__(None, None, None)
+        await self._close_fresh()
+
+    async def _open(self, client: pyqwest.Client) -> pyqwest.Response:
+        """One attempt: the request with a body that starts from the first frame, up to response headers."""
+        self._cm = client.stream(
+            "POST", self.url, headers=pyqwest.Headers(self.headers), content=self._body()
+        )
+        try:
+            return await self._cm.__aenter__()
+        except BaseException:
+            self._cm = None
+            raise
+
+    async def _close_fresh(self) -> None:
+        fresh, self._fresh = self._fresh, None
+        if fresh is not None:
+            with contextlib.suppress(Exception):
+                await fresh.aclose()
 
     async def _check_response(self, response: pyqwest.Response) -> None:
         content_type = response.headers.get("content-type", "")

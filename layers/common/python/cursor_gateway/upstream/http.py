@@ -4,6 +4,9 @@ opened them, so a warm Lambda or uvicorn process reuses one client per proxy and
 never share a dead pool. `https://` negotiates HTTP/2 by ALPN; `http://` (emulator, tests) follows what
 CURSOR_API_URL promises there: HTTP/2 with prior knowledge, which httpx uses when HTTP/1.1 is off.
 
+A request whose pooled connection turns out dead before the response is sent once more on a fresh
+connection (`upstream.fresh_retry`).
+
 `proxy` is as in `upstream.transport`: DIRECT ("") ignores proxy environment variables (trust_env off),
 SYSTEM ("sys") follows them, else a proxy URL (socks5/socks5h through the `httpx[socks]` extra)."""
 
@@ -15,6 +18,7 @@ import weakref
 
 import httpx
 
+from cursor_gateway.upstream.fresh_retry import FreshRetryAsyncClient
 from cursor_gateway.upstream.transport import DIRECT, SYSTEM
 
 _lock = threading.Lock()
@@ -31,7 +35,7 @@ def json_client(base_url: str, *, connect_timeout: float = 10.0, proxy: str = SY
         per_loop = _clients.setdefault(loop, {})
         client = per_loop.get(key)
         if client is None or client.is_closed:
-            client = httpx.AsyncClient(
+            client = FreshRetryAsyncClient(
                 http2=True,
                 http1=not cleartext,
                 proxy=None if proxy in (DIRECT, SYSTEM) else proxy,

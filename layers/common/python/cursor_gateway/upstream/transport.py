@@ -13,6 +13,7 @@ URL (http, https, socks5, socks5h).
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pyqwest
 
@@ -41,21 +42,33 @@ def stream_transport(
     with _lock:
         transport = _transports.get(key)
         if transport is None:
-            transport = pyqwest.HTTPTransport(
-                http_version=pyqwest.HTTPVersion.HTTP2,
-                tls_include_system_certs=tls,
-                proxy=pyqwest_proxy(proxy),
-                connect_timeout=connect_timeout,
-                # Frames are gzip-compressed inside the Connect envelope; never let the HTTP layer
-                # transform the body.
-                enable_gzip=False,
-                enable_brotli=False,
-                enable_zstd=False,
-                follow_redirects=False,
-                enable_otel=False,
-            )
+            transport = pyqwest.HTTPTransport(**_options(proxy, connect_timeout, tls))
             _transports[key] = transport
         return transport
+
+
+def _options(proxy: str, connect_timeout: float, tls: bool) -> dict[str, Any]:
+    return {
+        "http_version": pyqwest.HTTPVersion.HTTP2,
+        "tls_include_system_certs": tls,
+        "proxy": pyqwest_proxy(proxy),
+        "connect_timeout": connect_timeout,
+        # Frames are gzip-compressed inside the Connect envelope; never let the HTTP layer transform
+        # the body.
+        "enable_gzip": False,
+        "enable_brotli": False,
+        "enable_zstd": False,
+        "follow_redirects": False,
+        "enable_otel": False,
+    }
+
+
+def fresh_transport(
+    *, proxy: str = SYSTEM, connect_timeout: float = 10.0, tls: bool = True
+) -> pyqwest.HTTPTransport:
+    """A one-off transport that keeps no idle connection: a retry after a dead pooled connection
+    (`upstream.fresh_retry`) gets a brand-new one. The caller closes it (`aclose`) when done."""
+    return pyqwest.HTTPTransport(**_options(proxy, connect_timeout, tls), pool_max_idle_per_host=0)
 
 
 def stream_client(url: str, *, proxy: str = SYSTEM, connect_timeout: float = 10.0) -> pyqwest.Client:
