@@ -272,6 +272,23 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "",
         "Set in AWS: POST /analytics/pull invokes this function asynchronously; empty: a background thread.",
     ),
+    # --- Copilot++ / Cursor Tab (issue 13): /cpp/* and /file/* ---
+    SettingSpec(
+        "GENERAL_GCPP_HOST",
+        "Asia",
+        "Tab region of tokens without their own gcpp_host: Asia, EU, US or a host name "
+        "(us-asia / us-eu / us-only.gcpp.cursor.sh).",
+    ),
+    SettingSpec(
+        "CURSOR_TAB_CLIENT_VERSION",
+        "",
+        "x-cursor-client-version of the Tab RPCs (IDE-shaped); empty: the IDE default of the chat identity.",
+    ),
+    SettingSpec(
+        "CURSOR_TAB_TIMEOUT",
+        "10",
+        "Seconds a Tab RPC may take to answer (a unary reply, or StreamCpp's first frame) before failover.",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -358,6 +375,10 @@ class Settings:
     analytics_state_table: str = "cursor-gateway-analytics-state"
     analytics_bucket: str = "cursor-gateway-analyticsbucket"
     analytics_function_name: str = ""
+    # --- Copilot++ (issue 13) ---
+    general_gcpp_host: str = "Asia"
+    cursor_tab_client_version: str = ""
+    cursor_tab_timeout: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

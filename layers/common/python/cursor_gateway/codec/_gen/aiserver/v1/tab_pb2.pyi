@@ -1,4 +1,3 @@
-from aiserver.v1 import tab_filesync_pb2 as _tab_filesync_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -7,6 +6,102 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class FSUploadErrorType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FS_UPLOAD_ERROR_TYPE_UNSPECIFIED: _ClassVar[FSUploadErrorType]
+    FS_UPLOAD_ERROR_TYPE_NON_EXISTANT: _ClassVar[FSUploadErrorType]
+    FS_UPLOAD_ERROR_TYPE_HASH_MISMATCH: _ClassVar[FSUploadErrorType]
+
+class FSSyncErrorType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FS_SYNC_ERROR_TYPE_UNSPECIFIED: _ClassVar[FSSyncErrorType]
+    FS_SYNC_ERROR_TYPE_NON_EXISTANT: _ClassVar[FSSyncErrorType]
+    FS_SYNC_ERROR_TYPE_HASH_MISMATCH: _ClassVar[FSSyncErrorType]
+FS_UPLOAD_ERROR_TYPE_UNSPECIFIED: FSUploadErrorType
+FS_UPLOAD_ERROR_TYPE_NON_EXISTANT: FSUploadErrorType
+FS_UPLOAD_ERROR_TYPE_HASH_MISMATCH: FSUploadErrorType
+FS_SYNC_ERROR_TYPE_UNSPECIFIED: FSSyncErrorType
+FS_SYNC_ERROR_TYPE_NON_EXISTANT: FSSyncErrorType
+FS_SYNC_ERROR_TYPE_HASH_MISMATCH: FSSyncErrorType
+
+class SimpleRange(_message.Message):
+    __slots__ = ("start_line_number", "start_column", "end_line_number_inclusive", "end_column")
+    START_LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    START_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_NUMBER_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
+    END_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    start_line_number: int
+    start_column: int
+    end_line_number_inclusive: int
+    end_column: int
+    def __init__(self, start_line_number: _Optional[int] = ..., start_column: _Optional[int] = ..., end_line_number_inclusive: _Optional[int] = ..., end_column: _Optional[int] = ...) -> None: ...
+
+class SingleUpdateRequest(_message.Message):
+    __slots__ = ("start_position", "end_position", "change_length", "replaced_string", "range")
+    START_POSITION_FIELD_NUMBER: _ClassVar[int]
+    END_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_STRING_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    start_position: int
+    end_position: int
+    change_length: int
+    replaced_string: str
+    range: SimpleRange
+    def __init__(self, start_position: _Optional[int] = ..., end_position: _Optional[int] = ..., change_length: _Optional[int] = ..., replaced_string: _Optional[str] = ..., range: _Optional[_Union[SimpleRange, _Mapping]] = ...) -> None: ...
+
+class FilesyncUpdateWithModelVersion(_message.Message):
+    __slots__ = ("model_version", "relative_workspace_path", "updates", "expected_file_length")
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_WORKSPACE_PATH_FIELD_NUMBER: _ClassVar[int]
+    UPDATES_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FILE_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    model_version: int
+    relative_workspace_path: str
+    updates: _containers.RepeatedCompositeFieldContainer[SingleUpdateRequest]
+    expected_file_length: int
+    def __init__(self, model_version: _Optional[int] = ..., relative_workspace_path: _Optional[str] = ..., updates: _Optional[_Iterable[_Union[SingleUpdateRequest, _Mapping]]] = ..., expected_file_length: _Optional[int] = ...) -> None: ...
+
+class FSUploadFileRequest(_message.Message):
+    __slots__ = ("uuid", "relative_workspace_path", "contents", "model_version", "sha256_hash")
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_WORKSPACE_PATH_FIELD_NUMBER: _ClassVar[int]
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SHA256_HASH_FIELD_NUMBER: _ClassVar[int]
+    uuid: str
+    relative_workspace_path: str
+    contents: str
+    model_version: int
+    sha256_hash: str
+    def __init__(self, uuid: _Optional[str] = ..., relative_workspace_path: _Optional[str] = ..., contents: _Optional[str] = ..., model_version: _Optional[int] = ..., sha256_hash: _Optional[str] = ...) -> None: ...
+
+class FSUploadFileResponse(_message.Message):
+    __slots__ = ("error",)
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    error: FSUploadErrorType
+    def __init__(self, error: _Optional[_Union[FSUploadErrorType, str]] = ...) -> None: ...
+
+class FSSyncFileRequest(_message.Message):
+    __slots__ = ("uuid", "relative_workspace_path", "model_version", "filesync_updates", "sha256_hash")
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_WORKSPACE_PATH_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FILESYNC_UPDATES_FIELD_NUMBER: _ClassVar[int]
+    SHA256_HASH_FIELD_NUMBER: _ClassVar[int]
+    uuid: str
+    relative_workspace_path: str
+    model_version: int
+    filesync_updates: _containers.RepeatedCompositeFieldContainer[FilesyncUpdateWithModelVersion]
+    sha256_hash: str
+    def __init__(self, uuid: _Optional[str] = ..., relative_workspace_path: _Optional[str] = ..., model_version: _Optional[int] = ..., filesync_updates: _Optional[_Iterable[_Union[FilesyncUpdateWithModelVersion, _Mapping]]] = ..., sha256_hash: _Optional[str] = ...) -> None: ...
+
+class FSSyncFileResponse(_message.Message):
+    __slots__ = ("error",)
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    error: FSSyncErrorType
+    def __init__(self, error: _Optional[_Union[FSSyncErrorType, str]] = ...) -> None: ...
 
 class CursorPosition(_message.Message):
     __slots__ = ("line", "column")
@@ -454,7 +549,7 @@ class StreamCppRequest(_message.Message):
     additional_files: _containers.RepeatedCompositeFieldContainer[AdditionalFile]
     control_token: StreamCppRequest.ControlToken
     client_time: float
-    filesync_updates: _containers.RepeatedCompositeFieldContainer[_tab_filesync_pb2.FilesyncUpdateWithModelVersion]
+    filesync_updates: _containers.RepeatedCompositeFieldContainer[FilesyncUpdateWithModelVersion]
     time_since_request_start: float
     time_at_request_send: float
     client_timezone_offset: float
@@ -462,7 +557,7 @@ class StreamCppRequest(_message.Message):
     supports_cpt: bool
     supports_crlf_cpt: bool
     code_results: _containers.RepeatedCompositeFieldContainer[CodeResult]
-    def __init__(self, current_file: _Optional[_Union[CurrentFileInfo, _Mapping]] = ..., diff_history: _Optional[_Iterable[str]] = ..., model_name: _Optional[str] = ..., linter_errors: _Optional[_Union[LinterErrors, _Mapping]] = ..., diff_history_keys: _Optional[_Iterable[str]] = ..., give_debug_output: _Optional[bool] = ..., file_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., merged_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., block_diff_patches: _Optional[_Iterable[_Union[BlockDiffPatch, _Mapping]]] = ..., is_nightly: _Optional[bool] = ..., is_debug: _Optional[bool] = ..., immediately_ack: _Optional[bool] = ..., context_items: _Optional[_Iterable[_Union[CppContextItem, _Mapping]]] = ..., parameter_hints: _Optional[_Iterable[_Union[CppParameterHint, _Mapping]]] = ..., lsp_contexts: _Optional[_Iterable[_Union[LspSubgraphFullContext, _Mapping]]] = ..., cpp_intent_info: _Optional[_Union[CppIntentInfo, _Mapping]] = ..., enable_more_context: _Optional[bool] = ..., workspace_id: _Optional[str] = ..., additional_files: _Optional[_Iterable[_Union[AdditionalFile, _Mapping]]] = ..., control_token: _Optional[_Union[StreamCppRequest.ControlToken, str]] = ..., client_time: _Optional[float] = ..., filesync_updates: _Optional[_Iterable[_Union[_tab_filesync_pb2.FilesyncUpdateWithModelVersion, _Mapping]]] = ..., time_since_request_start: _Optional[float] = ..., time_at_request_send: _Optional[float] = ..., client_timezone_offset: _Optional[float] = ..., lsp_suggested_items: _Optional[_Union[LspSuggestedItems, _Mapping]] = ..., supports_cpt: _Optional[bool] = ..., supports_crlf_cpt: _Optional[bool] = ..., code_results: _Optional[_Iterable[_Union[CodeResult, _Mapping]]] = ...) -> None: ...
+    def __init__(self, current_file: _Optional[_Union[CurrentFileInfo, _Mapping]] = ..., diff_history: _Optional[_Iterable[str]] = ..., model_name: _Optional[str] = ..., linter_errors: _Optional[_Union[LinterErrors, _Mapping]] = ..., diff_history_keys: _Optional[_Iterable[str]] = ..., give_debug_output: _Optional[bool] = ..., file_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., merged_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., block_diff_patches: _Optional[_Iterable[_Union[BlockDiffPatch, _Mapping]]] = ..., is_nightly: _Optional[bool] = ..., is_debug: _Optional[bool] = ..., immediately_ack: _Optional[bool] = ..., context_items: _Optional[_Iterable[_Union[CppContextItem, _Mapping]]] = ..., parameter_hints: _Optional[_Iterable[_Union[CppParameterHint, _Mapping]]] = ..., lsp_contexts: _Optional[_Iterable[_Union[LspSubgraphFullContext, _Mapping]]] = ..., cpp_intent_info: _Optional[_Union[CppIntentInfo, _Mapping]] = ..., enable_more_context: _Optional[bool] = ..., workspace_id: _Optional[str] = ..., additional_files: _Optional[_Iterable[_Union[AdditionalFile, _Mapping]]] = ..., control_token: _Optional[_Union[StreamCppRequest.ControlToken, str]] = ..., client_time: _Optional[float] = ..., filesync_updates: _Optional[_Iterable[_Union[FilesyncUpdateWithModelVersion, _Mapping]]] = ..., time_since_request_start: _Optional[float] = ..., time_at_request_send: _Optional[float] = ..., client_timezone_offset: _Optional[float] = ..., lsp_suggested_items: _Optional[_Union[LspSuggestedItems, _Mapping]] = ..., supports_cpt: _Optional[bool] = ..., supports_crlf_cpt: _Optional[bool] = ..., code_results: _Optional[_Iterable[_Union[CodeResult, _Mapping]]] = ...) -> None: ...
 
 class StreamCppResponse(_message.Message):
     __slots__ = ("text", "suggestion_start_line", "suggestion_confidence", "done_stream", "debug_model_output", "debug_model_input", "debug_stream_time", "debug_total_time", "debug_ttft_time", "debug_server_timing", "range_to_replace", "cursor_prediction_target", "done_edit", "model_info", "begin_edit", "should_remove_leading_eol", "binding_id")
