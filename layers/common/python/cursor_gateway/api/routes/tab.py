@@ -10,26 +10,23 @@ FilesyncCookie, ALB stickiness). Cursor's refusals keep the reference's error sh
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from google.protobuf.message import DecodeError, Message
 
 from cursor_gateway.adapters.tab_events import sse
+from cursor_gateway.adapters.tab_io import answer_json, broken_stream_event, refusal, request_bytes
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
-from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
-from cursor_gateway.codec.tab_errors import synthetic, tab_error
-from cursor_gateway.codec.tab_json import message_from_json, message_to_json
-from cursor_gateway.errors import GatewayError, InvalidRequest, PayloadTooLarge, UpstreamError
+from cursor_gateway.errors import UpstreamError
 from cursor_gateway.services.tab import CallerSession, TabRefused, TabStream
-from cursor_gateway.upstream.tab import MAX_MESSAGE, UnaryReply
 
 router = APIRouter()
+log = logging.getLogger("cursor_gateway.api.tab")
 CallerDep = Annotated[Caller, Depends(require_chat_key)]
 
 SSE_HEADERS = {"cache-control": "no-cache, must-revalidate", "x-accel-buffering": "no"}
@@ -50,38 +47,30 @@ _DROPPED = {
 
 @router.post("/cpp/config", response_model=None)
 async def cpp_config(request: Request, caller: CallerDep) -> Response:
-    message = await _parse(request, pb.CppConfigRequest)
-    return await _unary(request, caller, "config", message, pb.CppConfigResponse)
+    return await _unary(request, caller, "config")
 
 
 @router.post("/cpp/models", response_model=None)
 async def cpp_models(request: Request, caller: CallerDep) -> Response:
-    # The reference ignores the body: AvailableCppModelsRequest has no fields.
-    return await _unary(
-        request, caller, "models", pb.AvailableCppModelsRequest(), pb.AvailableCppModelsResponse
-    )
+    return await _unary(request, caller, "models")
 
 
 @router.post("/file/upload", response_model=None)
 async def file_upload(request: Request, caller: CallerDep) -> Response:
-    message = await _parse(request, pb.FSUploadFileRequest)
-    return await _unary(request, caller, "upload", message, pb.FSUploadFileResponse, pass_through=True)
+    return await _unary(request, caller, "upload", pass_through=True)
 
 
 @router.post("/file/sync", response_model=None)
 async def file_sync(request: Request, caller: CallerDep) -> Response:
-    message = await _parse(request, pb.FSSyncFileRequest)
-    return await _unary(request, caller, "sync", message, pb.FSSyncFileResponse, pass_through=True)
+    return await _unary(request, caller, "sync", pass_through=True)
 
 
 @router.post("/cpp/stream", response_model=None)
 async def cpp_stream(request: Request, caller: CallerDep) -> Response:
-    message = await _parse(request, pb.StreamCppRequest)
-    if not message.HasField("current_file"):  # type: ignore[attr-defined]
-        raise InvalidRequest("Missing required parameter: 'current_file'", param="current_file")
+    payload = request_bytes("stream", await request.body())
     tab = services_of(request.app).tab
     try:
-        stream = await tab.stream(_encode(message), _session(request), **_caller_args(caller))
+        stream = await tab.stream(payload, _session(request), **_caller_args(caller))
     except TabRefused as refused:
         return _refusal(refused, pass_through=False)
     except UpstreamError as exc:
@@ -90,24 +79,6 @@ async def cpp_stream(request: Request, caller: CallerDep) -> Response:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-
-
-async def _parse(request: Request, message_type: type[Message]) -> Message:
-    raw = await request.body()
-    if not raw.strip():
-        return message_type()
-    try:
-        obj = json.loads(raw)
-    except ValueError:
-        raise InvalidRequest("Request body is not valid JSON") from None
-    return message_from_json(message_type, obj)
-
-
-def _encode(message: Message) -> bytes:
-    payload = message.SerializeToString()
-    if len(payload) > MAX_MESSAGE:
-        raise PayloadTooLarge("Message exceeds 4 MiB size limit", code="resource_exhausted")
-    return payload
 
 
 def _session(request: Request) -> CallerSession:
@@ -124,29 +95,16 @@ def _caller_args(caller: Caller) -> dict[str, Any]:
     }
 
 
-async def _unary(
-    request: Request,
-    caller: Caller,
-    rpc: str,
-    message: Message,
-    answer_type: type[Message],
-    *,
-    pass_through: bool = False,
-) -> Response:
+async def _unary(request: Request, caller: Caller, rpc: str, *, pass_through: bool = False) -> Response:
+    payload = request_bytes(rpc, await request.body())
     tab = services_of(request.app).tab
     try:
-        reply = await tab.unary(rpc, _encode(message), _session(request), **_caller_args(caller))
+        reply = await tab.unary(rpc, payload, _session(request), **_caller_args(caller))
     except TabRefused as refused:
         return _refusal(refused, pass_through=pass_through)
     except UpstreamError as exc:
         return _request_failed(exc)
-    try:
-        answer = answer_type.FromString(reply.body)
-    except DecodeError:
-        raise UpstreamError(
-            f"Cursor's {rpc} answer did not decode", code="upstream_protobuf_decode_failed"
-        ) from None
-    body = json.dumps(message_to_json(answer), ensure_ascii=False, separators=(",", ":")).encode()
+    body = answer_json(rpc, reply.body)
     response = Response(
         body, status_code=reply.status if pass_through else 200, media_type="application/json"
     )
@@ -155,7 +113,7 @@ async def _unary(
     return response
 
 
-def _hand_back(response: Response, reply: UnaryReply) -> None:
+def _hand_back(response: Response, reply: Any) -> None:
     response.raw_headers.extend(
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, value in reply.headers
@@ -164,7 +122,7 @@ def _hand_back(response: Response, reply: UnaryReply) -> None:
 
 
 def _refusal(refused: TabRefused, *, pass_through: bool) -> Response:
-    error = tab_error(refused.connect)
+    error = refusal(refused.connect)
     reply = refused.reply
     status = reply.status if pass_through and reply is not None else error.status
     response = JSONResponse(error.unary_body(), status_code=status)
@@ -186,8 +144,12 @@ async def _events(stream: TabStream) -> AsyncIterator[bytes]:
     try:
         async for event in stream:
             yield sse(event)
-    except GatewayError as exc:  # the stream broke after its first byte: in-band, then a clean end
-        yield sse(synthetic(exc.status, exc.code, "Upstream error", exc.message).sse_event())
+    except UpstreamError as exc:  # the stream broke after its first byte: in-band, then a clean end
+        log.warning("Tab stream on token %s broke after the first byte: %s", stream.alias, exc.message)
+        yield sse(broken_stream_event(exc))
+    except Exception:
+        log.exception("Tab stream on token %s failed after the first byte", stream.alias)
+        yield sse({"type": "error", "error": {"code": 500, "type": "internal_error", "details": None}})
     finally:
         with anyio.CancelScope(shield=True):  # a client that went away must not leave the upstream open
             await stream.aclose()
