@@ -62,8 +62,9 @@ class TabRefused(Exception):
 
 class TabStream:
     """A StreamCpp answer whose first upstream frame has arrived: its events, then the rest. Iterate
-    once; always closes the upstream call and reports the token's outcome. Yields event dicts (the
-    `error` and `stream_end` of the end-of-stream frame included); transport failures raise."""
+    once; always closes the upstream call and reports the token's outcome. Yields the event dicts of
+    each frame (the `error` and `stream_end` of the end-of-stream frame included); transport failures
+    raise."""
 
     def __init__(
         self, call: TabStreamCall, frames: AsyncIterator[Any], first: list[dict[str, Any]], done: bool
@@ -75,20 +76,20 @@ class TabStream:
         self.on_close: Callable[[GatewayError | None], Awaitable[None]] | None = None
         self.alias = ""
 
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+    def __aiter__(self) -> AsyncIterator[list[dict[str, Any]]]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+    async def _iterate(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """The events of each upstream frame together (one write per frame, not per event)."""
         outcome: GatewayError | None = None
         try:
-            for event in self._first:
-                yield event
+            yield self._first
             if self._done:
                 return
             async for frame in self._frames:
                 events, finished = decode_frame(frame)
-                for event in events:
-                    yield event
+                if events:
+                    yield events
                 if finished:
                     return
         except UpstreamError as exc:

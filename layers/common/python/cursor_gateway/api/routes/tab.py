@@ -142,8 +142,8 @@ def _request_failed(exc: UpstreamError) -> Response:
 
 async def _events(stream: TabStream) -> AsyncIterator[bytes]:
     try:
-        async for event in stream:
-            yield sse(event)
+        async for events in stream:
+            yield b"".join(sse(event) for event in events)
     except UpstreamError as exc:  # the stream broke after its first byte: in-band, then a clean end
         log.warning("Tab stream on token %s broke after the first byte: %s", stream.alias, exc.message)
         yield sse(broken_stream_event(exc))
