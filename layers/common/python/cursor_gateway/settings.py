@@ -287,7 +287,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "CURSOR_TAB_TIMEOUT",
         "10",
-        "Seconds a Tab RPC may take to answer (a unary reply, or StreamCpp's first frame) before failover.",
+        "Seconds a Tab RPC may take to answer (a unary reply, StreamCpp's first frame, any later frame); "
+        "before the first frame, another token is tried.",
     ),
 )
 

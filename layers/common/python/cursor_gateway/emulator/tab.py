@@ -204,7 +204,12 @@ async def _stream_cpp(
         contents = known.contents
     started = time.monotonic()
     await asyncio.sleep(behaviour.first_delay)
-    messages = completion(contents, current.cursor_position.line, current.cursor_position.column)
+    messages = completion(
+        contents,
+        current.cursor_position.line,
+        current.cursor_position.column,
+        current.relative_workspace_path,
+    )
     pieces = max(1, min(behaviour.chunks, 3))
     for index, message in enumerate(_chunked(messages, pieces)):
         await stream.write(encode_envelope(message.SerializeToString()))
@@ -227,7 +232,7 @@ async def _stream_cpp(
     await _end(stream, {})
 
 
-def completion(contents: str, line: int, column: int) -> list[pb.StreamCppResponse]:
+def completion(contents: str, line: int, column: int, path: str = "") -> list[pb.StreamCppResponse]:
     """The suggestion for a file and a 0-based cursor: one edit of the cursor's line, and a second edit
     (with a cursor prediction) for the first later line that holds TODO."""
     lines = contents.split("\n")

@@ -177,7 +177,11 @@ class TabService:
             started = False
 
             def read_timeout() -> float:
-                return first_deadline - loop.time() if not started else self.settings.cursor_idle_timeout
+                # Tab frames follow each other closely: the same bound before and between frames keeps a
+                # stalled completion well inside the function's timeout.
+                if not started:
+                    return first_deadline - loop.time()
+                return self.settings.cursor_tab_timeout
 
             frames = call.frames(read_timeout)
             try:
