@@ -206,8 +206,12 @@ def test_an_error_after_the_first_event_is_an_sse_error_event(fake: FakeCursor) 
         # A stream reset after the first event: an in-band error too, then a clean end of the response.
         fake.by_token[record.primary_token] = Behaviour(mode="reset_after_text")
         broken = events_of(post(url, "/cpp/stream", COMPLETION))
-    assert [e["type"] for e in broken] == ["model_info", "range_replace", "text", "error"]
-    assert broken[-1]["error"]["code"] == 503 and broken[-1]["error"]["type"] == "upstream_unavailable"
+        # A rate limit that ends an answer: the caller gets the event, the pool rests the token.
+        fake.by_token[record.primary_token] = Behaviour(
+            mode="error_after_text", error=dict(FAILURES["rate_limited"])
+        )
+        limited = events_of(post(url, "/cpp/stream", COMPLETION))
+        view = httpx.post(url + "/tokens/get", headers={"authorization": f"Bearer {ADMIN}"}, json={}).json()
     assert [e["type"] for e in events] == ["model_info", "range_replace", "text", "error"]
     assert events[-1]["error"] == {
         "code": 429,
@@ -217,6 +221,10 @@ def test_an_error_after_the_first_event_is_an_sse_error_event(fake: FakeCursor) 
             "detail": "Please update to the latest version of Cursor to continue using the Agent.",
         },
     }
+    assert [e["type"] for e in broken] == ["model_info", "range_replace", "text", "error"]
+    assert broken[-1]["error"]["code"] == 503 and broken[-1]["error"]["type"] == "upstream_unavailable"
+    assert limited[-1]["error"]["type"] == "rate_limited"
+    assert view["tokens"][0][2]["health"]["state"] == "cooling_down"
 
 
 def test_region_routing_per_token_then_general_setting(fake: FakeCursor) -> None:

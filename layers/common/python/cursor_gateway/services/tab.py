@@ -88,6 +88,9 @@ class TabStream:
                 return
             async for frame in self._frames:
                 events, finished = decode_frame(frame)
+                if finished and events and events[0]["type"] == "error":
+                    # Cursor ended the answer with an error: the caller sees the event, the pool the cause.
+                    outcome = classify_connect_error(connect_error_from_json(parse_error(frame.payload)))
                 if events:
                     yield events
                 if finished:
