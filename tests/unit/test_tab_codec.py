@@ -42,6 +42,9 @@ def test_json_in_accepts_snake_and_camel_case_enum_names_and_numbers_and_ignores
     assert message.control_token == pb.StreamCppRequest.CONTROL_TOKEN_OP
     assert message.linter_errors.errors[0].severity == pb.Diagnostic.DIAGNOSTIC_SEVERITY_HINT
     assert message.client_time == 1733000000000.0 and not message.HasField("model_name")
+    # The hash under the name older clients used still arrives.
+    hashed = message_from_json(pb.StreamCppRequest, {"current_file": {"sha256_hash": "ab"}})
+    assert isinstance(hashed, pb.StreamCppRequest) and hashed.current_file.sha_256_hash == "ab"
 
 
 @pytest.mark.parametrize(

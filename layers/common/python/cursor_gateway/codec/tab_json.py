@@ -32,6 +32,9 @@ _INT_RANGES = {
     FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
 }
 _FLOATS = (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT)
+# Keys older clients send under another name (the ZW README spelled current_file's hash `sha256_hash`; the
+# field is `sha_256_hash`, so the reference silently dropped it).
+_ALIASES = {"aiserver.v1.tab.CurrentFileInfo": {"sha256_hash": "sha_256_hash"}}
 
 
 def enum_prefix(enum: EnumDescriptor) -> str:
@@ -63,6 +66,7 @@ def _fill(message: Message, obj: Any, path: str) -> None:
         raise _invalid(path or "body", "a JSON object")
     descriptor: Descriptor = message.DESCRIPTOR
     for key, value in obj.items():
+        key = _ALIASES.get(descriptor.full_name, {}).get(key, key)
         field = descriptor.fields_by_name.get(key) or _by_json_name(descriptor, key)
         if field is None or value is None:
             continue  # unknown keys are ignored, like the reference (serde default)
