@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import anyio
 from google.protobuf.message import DecodeError
 
 from cursor_gateway.adapters.tab_events import STREAM_END, events_of
@@ -198,11 +199,12 @@ class TabService:
                     if events or finished:
                         started = True
                         return TabStream(call, frames, events, finished)
-            except (UpstreamError, TabRefused, StopAsyncIteration):
-                with contextlib.suppress(Exception):
-                    await frames.aclose()
-                with contextlib.suppress(Exception):
-                    await call.__aexit__(None, None, None)
+            except BaseException:  # a refusal, a broken stream, or the caller gone (cancelled): close it
+                with anyio.CancelScope(shield=True):  # anyio would cancel each cleanup await otherwise
+                    with contextlib.suppress(Exception):
+                        await frames.aclose()
+                    with contextlib.suppress(Exception):
+                        await call.__aexit__(None, None, None)
                 raise
 
         return await self._with_token(attempt, session, **caller)
@@ -246,9 +248,7 @@ class TabService:
                 if not failure.retryable:
                     raise
                 last = exc
-        if not tried:
-            raise self.accounts._nothing_usable(pinned_alias)
-        if last is None:
+        if last is None:  # every candidate was a half-open token whose one trial another request holds
             raise self.accounts._nothing_usable(pinned_alias)
         raise last
 
