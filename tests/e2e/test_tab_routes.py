@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
 from cursor_gateway.emulator.server import FakeCursor
 from cursor_gateway.emulator.tab import STICKY
@@ -293,3 +294,21 @@ def test_a_client_key_sticks_to_one_token(fake: FakeCursor) -> None:
                 assert post(url, "/cpp/models", headers={"x-client-key": key}).status_code == 200
     used = [by_bearer[c.headers["authorization"].removeprefix("Bearer ")] for c in fake.tab.calls]
     assert len(set(used[:3])) == 1 and len(set(used[3:])) == 1
+
+
+def test_a_keys_gcpp_host_wins_over_the_tokens(fake: FakeCursor) -> None:
+    """A gateway key's settings (what `/build-key` stores, normalised) reach Tab like chat's overrides."""
+
+    def key_with_region(app: Any) -> None:
+        async def caller() -> Caller:
+            return Caller("key", "test-key", overrides={"gcpp_host": "US"})
+
+        app.dependency_overrides[require_chat_key] = caller
+
+    settings = gateway_settings(fake)
+    services = make_services(settings, [session_record("eu", gcpp_host="EU")])
+    with running_gateway(settings, services, configure=key_with_region) as url:
+        assert post(url, "/file/sync", {"relative_workspace_path": "a.py"}).json() == {
+            "error": "non_existant"
+        }
+    assert fake.tab.calls[-1].headers["x-co"] == "us-only.gcpp.cursor.sh"
