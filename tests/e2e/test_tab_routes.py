@@ -312,3 +312,13 @@ def test_a_keys_gcpp_host_wins_over_the_tokens(fake: FakeCursor) -> None:
             "error": "non_existant"
         }
     assert fake.tab.calls[-1].headers["x-co"] == "us-only.gcpp.cursor.sh"
+
+
+def test_a_completion_is_cut_at_max_stream_seconds_with_an_error_event(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, max_stream_seconds=0.5)
+    record = session_record("slow")
+    fake.by_token[record.primary_token] = Behaviour(delay=0.2)  # 0.2 s between frames, ~2 s in all
+    with running_gateway(settings, make_services(settings, [record])) as url:
+        events = events_of(post(url, "/cpp/stream", COMPLETION))
+    assert events[0]["type"] == "model_info" and events[-1]["type"] == "error"
+    assert events[-1]["error"]["code"] == 504 and "stream_end" not in [e["type"] for e in events]

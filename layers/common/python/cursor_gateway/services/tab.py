@@ -178,14 +178,16 @@ class TabService:
                 raise
             loop = asyncio.get_running_loop()
             first_deadline = loop.time() + self.settings.cursor_tab_timeout
+            last_deadline = loop.time() + self.settings.max_stream_seconds
             started = False
 
             def read_timeout() -> float:
-                # Tab frames follow each other closely: the same bound before and between frames keeps a
-                # stalled completion well inside the function's timeout.
+                # Tab frames follow each other closely: the same bound before and between frames, and
+                # MAX_STREAM_SECONDS for the whole answer, keep a stalled or endless completion inside the
+                # function's timeout (it ends with an in-band `error` event).
                 if not started:
                     return first_deadline - loop.time()
-                return self.settings.cursor_tab_timeout
+                return min(self.settings.cursor_tab_timeout, last_deadline - loop.time())
 
             frames = call.frames(read_timeout)
             try:
