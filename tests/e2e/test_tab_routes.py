@@ -322,3 +322,21 @@ def test_a_completion_is_cut_at_max_stream_seconds_with_an_error_event(fake: Fak
         events = events_of(post(url, "/cpp/stream", COMPLETION))
     assert events[0]["type"] == "model_info" and events[-1]["type"] == "error"
     assert events[-1]["error"]["code"] == 504 and "stream_end" not in [e["type"] for e in events]
+
+
+def test_geo_host_from_cpp_config_for_tokens_without_a_region(fake: FakeCursor) -> None:
+    """CURSOR_TAB_GEO_HOST: the emulator's CppConfig names `https://<host it was asked on>`, here api4."""
+    settings = gateway_settings(fake, cursor_tab_geo_host=True)
+    records = [session_record("auto"), session_record("eu", gcpp_host="EU")]
+    with running_gateway(settings, make_services(settings, records)) as url:
+        for alias in ("auto", "auto", "eu"):
+            response = post(
+                url, "/file/upload", {"contents": "x"}, {"authorization": f"Bearer {ADMIN}-{alias}"}
+            )
+            assert response.status_code == 200, response.text
+    assert [(c.rpc, c.headers["x-co"]) for c in fake.tab.calls] == [
+        ("config", "api4.cursor.sh"),  # asked once for `auto`, then kept
+        ("upload", "api4.cursor.sh"),
+        ("upload", "api4.cursor.sh"),
+        ("upload", "us-eu.gcpp.cursor.sh"),  # an explicit region is not overridden
+    ]

@@ -285,6 +285,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "x-cursor-client-version of the Tab RPCs (IDE-shaped); empty: the IDE default of the chat identity.",
     ),
     SettingSpec(
+        "CURSOR_TAB_GEO_HOST",
+        "false",
+        "Tab: for tokens without a gcpp_host, use the backend CppConfig names (geo_cpp_backend_url, asked "
+        "once per token and process, kept an hour) instead of GENERAL_GCPP_HOST.",
+    ),
+    SettingSpec(
         "CURSOR_TAB_TIMEOUT",
         "10",
         "Seconds a Tab RPC may take to answer (a unary reply, StreamCpp's first frame, any later frame); "
@@ -380,6 +386,7 @@ class Settings:
     general_gcpp_host: str = "Asia"
     cursor_tab_client_version: str = ""
     cursor_tab_timeout: float = 10.0
+    cursor_tab_geo_host: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

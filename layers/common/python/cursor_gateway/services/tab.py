@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import anyio
@@ -34,6 +34,7 @@ from cursor_gateway.codec.connect_error import EndStreamError, connect_error_fro
 from cursor_gateway.codec.tab_errors import tab_error
 from cursor_gateway.errors import GatewayError, UpstreamAuthError, UpstreamError
 from cursor_gateway.services.chat import ChatService, _call
+from cursor_gateway.services.tab_geo import GeoHosts
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.tab import TabCredential, TabStreamCall, TabUpstream, UnaryReply, gcpp_host
 
@@ -151,6 +152,7 @@ class TabService:
         self.settings = accounts.settings
         self.pool = accounts.pool
         self.upstream = upstream or TabUpstream(self.settings)
+        self.geo = GeoHosts(self.upstream) if self.settings.cursor_tab_geo_host else None
 
     # -- the five RPCs ------------------------------------------------------------------------------------
 
@@ -278,7 +280,7 @@ class TabService:
             raise
         refreshed = not pooled
         while True:
-            credential = self._credential(record, bearer, overrides, session)
+            credential = await self._credential(record, bearer, overrides, session)
             try:
                 result = await attempt(credential)
             except (UpstreamError, TabRefused) as exc:
@@ -302,12 +304,12 @@ class TabService:
                 await report(None)
             return result
 
-    def _credential(
+    async def _credential(
         self, record: Any, bearer: str, overrides: Mapping[str, Any], session: CallerSession
     ) -> TabCredential:
         base = self.accounts.credential(record, bearer, overrides)
         region = str(overrides.get("gcpp_host") or record.gcpp_host or "")
-        return TabCredential(
+        credential = TabCredential(
             bearer=base.bearer,
             machine=base.machine,
             gcpp_host=gcpp_host(region, self.settings.general_gcpp_host),
@@ -316,6 +318,10 @@ class TabService:
             fs_client_key=session.client_key,
             cookie=session.cookie,
         )
+        if region or self.geo is None:
+            return credential
+        named = await self.geo.host_for(record.alias, credential)
+        return replace(credential, gcpp_host=named) if named else credential
 
 
 def parse_error(payload: bytes) -> dict[str, Any]:
