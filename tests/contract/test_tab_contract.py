@@ -15,9 +15,10 @@ from cursor_gateway.adapters.tab_io import answer_json, request_bytes
 from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
 from cursor_gateway.codec.envelope import FLAG_COMPRESSED
 from cursor_gateway.emulator.behaviour import Behaviour
+from cursor_gateway.emulator.h2server import H2Stream
 from cursor_gateway.emulator.server import FakeCursor
 from cursor_gateway.emulator.tab import STICKY
-from cursor_gateway.errors import UpstreamRateLimited
+from cursor_gateway.errors import UpstreamProtocolError, UpstreamRateLimited, UpstreamUnavailable
 from cursor_gateway.services.tab import decode_frame
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream.checksum import decode_timestamp_part
@@ -175,3 +176,31 @@ def test_gcpp_host_per_token_then_general_then_asia() -> None:
     assert gcpp_host("", "") == "us-asia.gcpp.cursor.sh"
     assert gcpp_host("https://Tab.Example.com/", "EU") == "tab.example.com"
     assert gcpp_host("  ", "asia") == "us-asia.gcpp.cursor.sh"
+
+
+async def test_a_load_balancer_error_page_is_unavailable_and_an_odd_200_a_protocol_error(
+    fake: FakeCursor,
+) -> None:
+    upstream = upstream_for(fake)
+    fake.by_token["tok-tab"] = Behaviour(mode="http_error", http_status=502, error={"no": "code"})
+    reply = await asyncio.wait_for(upstream.unary("models", b"", credential()), SAFETY)
+    assert (
+        reply.status == 502 and reply.failure is not None and reply.failure.retryable
+    )  # JSON without a code
+
+    class HtmlFake(FakeCursor):
+        async def handle(self, stream: H2Stream) -> None:
+            await stream.read_all()
+            status = 503 if stream.path.endswith("FSSyncFile") else 200
+            await stream.respond(status, [("content-type", "text/html")])
+            await stream.write(b"<html>busy</html>", end=True)
+
+    html = await HtmlFake().start()
+    try:
+        with pytest.raises(UpstreamUnavailable):
+            await asyncio.wait_for(upstream_for(html).unary("sync", b"", credential()), SAFETY)
+        with pytest.raises(UpstreamProtocolError) as caught:
+            await asyncio.wait_for(upstream_for(html).unary("upload", b"", credential()), SAFETY)
+        assert caught.value.code == "upstream_unsupported_content_type"
+    finally:
+        await html.close()

@@ -178,6 +178,8 @@ class TabUpstream:
                 reply.error = obj
                 reply.failure = classify_connect_error(connect_error_from_json(obj, http_status=reply.status))
                 return reply
+        if response.status >= 500:  # a load balancer's own error page: that host is in trouble, not us
+            raise UpstreamUnavailable(f"Request failed: {host} answered {response.status}")
         raise UpstreamProtocolError(
             f"Cursor answered {response.status} with content type {content_type or 'none'}",
             code="upstream_unsupported_content_type",
