@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: venv tools run test proto lint build bench cold-start
+.PHONY: venv tools run test proto lint build bench bench-tab cold-start
 
 venv: $(STAMP)
 
@@ -75,6 +75,10 @@ build: tools
 # Benchmarks print figures and ratios (never gates): chat through the gateway vs straight to the fake.
 bench: venv
 	$(BIN)/python bench/bench_chat.py
+
+# Copilot++: added time to the first /cpp/stream event, gateway vs straight to the fake (c=1 and 16).
+bench-tab: venv
+	$(BIN)/python bench/bench_tab.py
 
 # Import time of every Lambda handler module (a cold start's init), and no network calls in it.
 cold-start: venv

@@ -282,6 +282,30 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "",
         "Set in AWS: POST /analytics/pull invokes this function asynchronously; empty: a background thread.",
     ),
+    # --- Copilot++ / Cursor Tab (issue 13): /cpp/* and /file/* ---
+    SettingSpec(
+        "GENERAL_GCPP_HOST",
+        "Asia",
+        "Tab region of tokens without their own gcpp_host: Asia, EU, US or a host name "
+        "(us-asia / us-eu / us-only.gcpp.cursor.sh).",
+    ),
+    SettingSpec(
+        "CURSOR_TAB_CLIENT_VERSION",
+        "",
+        "x-cursor-client-version of the Tab RPCs (IDE-shaped); empty: the IDE default of the chat identity.",
+    ),
+    SettingSpec(
+        "CURSOR_TAB_GEO_HOST",
+        "false",
+        "Tab: for tokens without a gcpp_host, use the backend CppConfig names (geo_cpp_backend_url, asked "
+        "once per token and process, kept an hour) instead of GENERAL_GCPP_HOST.",
+    ),
+    SettingSpec(
+        "CURSOR_TAB_TIMEOUT",
+        "10",
+        "Seconds a Tab RPC may take to answer (a unary reply, StreamCpp's first frame, any later frame); "
+        "before the first frame, another token is tried.",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -370,6 +394,11 @@ class Settings:
     analytics_state_table: str = "cursor-gateway-analytics-state"
     analytics_bucket: str = "cursor-gateway-analyticsbucket"
     analytics_function_name: str = ""
+    # --- Copilot++ (issue 13) ---
+    general_gcpp_host: str = "Asia"
+    cursor_tab_client_version: str = ""
+    cursor_tab_timeout: float = 10.0
+    cursor_tab_geo_host: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -139,6 +139,11 @@ def _usage_check(value: Any) -> Any:
     return value
 
 
+def normalize_gcpp_host(value: str) -> str:
+    """`Asia`/`EU`/`US` (any case) or a host name (a leading `https://` dropped); else InvalidRequest."""
+    return _gcpp_host(value.strip().removeprefix("https://").rstrip("/"))
+
+
 def _gcpp_host(value: str) -> str:
     for region in GCPP_REGIONS:
         if value.lower() == region.lower():

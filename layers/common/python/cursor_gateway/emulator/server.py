@@ -25,6 +25,8 @@ from cursor_gateway.emulator.account import PATHS as ACCOUNT_PATHS
 from cursor_gateway.emulator.account import AccountState, serve_account
 from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
 from cursor_gateway.emulator.h2server import H2Server, H2Stream
+from cursor_gateway.emulator.tab import PATHS as TAB_PATHS
+from cursor_gateway.emulator.tab import TabState, serve_tab
 from cursor_gateway.emulator.tokens import fake_jwt, jwt_expired
 from cursor_gateway.upstream import agent_messages as msgs
 
@@ -89,6 +91,7 @@ class FakeCursor:
         # GetUsableModels per bearer (an account whose plan lacks some models); others get the catalog.
         self.usable_by_token: dict[str, list[str]] = {}
         self.accounts = AccountState()  # stripe profile, user info, server config (emulator/account.py)
+        self.tab = TabState()  # Copilot++ calls and file-sync state (emulator/tab.py)
         self.server = H2Server(self.handle)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -133,6 +136,8 @@ class FakeCursor:
             await self._refresh(stream)
         elif path in ACCOUNT_PATHS:
             await serve_account(self, stream)
+        elif path in TAB_PATHS:
+            await serve_tab(self, stream)
         elif path == "/_emulator/behaviour":
             await self._control(stream)
         elif self.default.mode == "raw":

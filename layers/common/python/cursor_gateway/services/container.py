@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cursor_gateway.services.images import ImageService
     from cursor_gateway.services.keys import KeyService
     from cursor_gateway.services.proxies import ProxyService
+    from cursor_gateway.services.tab import TabService
     from cursor_gateway.services.token_accounts import TokenAccountService
     from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
     from cursor_gateway.services.tokens import TokenAdminService
@@ -140,6 +141,13 @@ class Services:
         from cursor_gateway.services.chat import build_chat_service
 
         return build_chat_service(self.settings, self.token_pool, self.config, self.proxies.resolve)
+
+    @cached_property
+    def tab(self) -> TabService:
+        """Copilot++ (/cpp/*, /file/*): the pool's tokens on Cursor's Tab RPCs (no chat profiles built)."""
+        from cursor_gateway.services.tab import build_tab_service
+
+        return build_tab_service(self.settings, self.token_pool, self.config, self.proxies.resolve)
 
     @cached_property
     def catalog(self) -> ModelCatalog:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cursor_gateway.domain.keys import normalize_gcpp_host
 from cursor_gateway.domain.proxies import NON, SYS
 from cursor_gateway.domain.tokens import (
     ImportProblem,
@@ -422,6 +423,15 @@ class TokenAdminService:
             )
         detail = f"timezone {name}" if name else "timezone cleared (CURSOR_TIMEZONE)"
         return batch_answer("timezone set", self._edit_each(aliases, lambda _r: ({"timezone": name}, detail)))
+
+    def set_gcpp_host(self, aliases: Sequence[str], gcpp_host: str | None) -> dict[str, Any]:
+        """The Tab region of each token (Asia, EU, US or a host name); null/"" falls back to
+        GENERAL_GCPP_HOST."""
+        value = normalize_gcpp_host(gcpp_host) if gcpp_host and gcpp_host.strip() else ""
+        detail = f"gcpp_host {value}" if value else "gcpp_host cleared (GENERAL_GCPP_HOST)"
+        return batch_answer(
+            "gcpp_host set", self._edit_each(aliases, lambda _r: ({"gcpp_host": value}, detail))
+        )
 
     def _edit_each(
         self, aliases: Sequence[str], change: Callable[[TokenRecord], tuple[dict[str, Any], str]]

@@ -97,6 +97,11 @@ class TimezoneRequest(BaseModel):
     timezone: StrictStr | None  # required; null clears it
 
 
+class GcppHostRequest(BaseModel):
+    aliases: list[StrictStr]
+    gcpp_host: StrictStr | None  # required; null clears it (GENERAL_GCPP_HOST applies)
+
+
 class AliasList(RootModel[list[StrictStr]]):
     """`["<alias>", ...]`"""
 
@@ -109,6 +114,7 @@ AliasBody = Annotated[AliasMapping, Depends(json_body(AliasMapping))]
 StatusBody = Annotated[StatusRequest, Depends(json_body(StatusRequest))]
 ProxyBody = Annotated[ProxyRequest, Depends(json_body(ProxyRequest))]
 TimezoneBody = Annotated[TimezoneRequest, Depends(json_body(TimezoneRequest))]
+GcppHostBody = Annotated[GcppHostRequest, Depends(json_body(GcppHostRequest))]
 AliasListBody = Annotated[AliasList, Depends(json_body(AliasList))]
 
 
@@ -152,6 +158,11 @@ def set_proxy(request: Request, body: ProxyBody) -> dict[str, Any]:
 @router.post("/tokens/timezone/set")
 def set_timezone(request: Request, body: TimezoneBody) -> dict[str, Any]:
     return services_of(request.app).tokens.set_timezone(body.aliases, body.timezone)
+
+
+@router.post("/tokens/gcpp-host/set")
+def set_gcpp_host(request: Request, body: GcppHostBody) -> dict[str, Any]:
+    return services_of(request.app).tokens.set_gcpp_host(body.aliases, body.gcpp_host)
 
 
 @router.post("/tokens/refresh")

@@ -61,6 +61,8 @@ class ErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_GITHUB_MULTIPLE_OWNERS: _ClassVar[ErrorCode]
     ERROR_RATE_LIMITED: _ClassVar[ErrorCode]
     ERROR_RATE_LIMITED_CHANGEABLE: _ClassVar[ErrorCode]
+    ERROR_CUSTOM: _ClassVar[ErrorCode]
+    ERROR_HOOKS_BLOCKED: _ClassVar[ErrorCode]
 ERROR_UNSPECIFIED: ErrorCode
 ERROR_BAD_API_KEY: ErrorCode
 ERROR_NOT_LOGGED_IN: ErrorCode
@@ -113,6 +115,8 @@ ERROR_GITHUB_APP_NO_ACCESS: ErrorCode
 ERROR_GITHUB_MULTIPLE_OWNERS: ErrorCode
 ERROR_RATE_LIMITED: ErrorCode
 ERROR_RATE_LIMITED_CHANGEABLE: ErrorCode
+ERROR_CUSTOM: ErrorCode
+ERROR_HOOKS_BLOCKED: ErrorCode
 
 class CustomErrorDetails(_message.Message):
     __slots__ = ("title", "detail", "additional_info")
