@@ -293,6 +293,14 @@ class FakeCursor:
                 raise _Violation("blob answer does not match its id")
             record.blob_answered = True
 
+        if behaviour.mode == "empty_turn" or behaviour.probe_unknowns:
+            from cursor_gateway.emulator import compat
+
+            if behaviour.mode == "empty_turn":
+                await compat.empty_turn(self, stream, record)
+                return
+            await compat.probe_unknowns(self, stream, record, inbox)
+
         # 3. A built-in tool the gateway must refuse with the matching result type.
         if behaviour.send_builtin_exec:
             await self._send(
@@ -389,7 +397,8 @@ class FakeCursor:
             record.events_sent += 1
         else:
             await self._update(stream, record, update)
-        await self._end(stream, {})
+        failed_after_end = behaviour.mode == "error_after_turn_end"
+        await self._end(stream, {"error": behaviour.error} if failed_after_end else {})
 
     async def _update(self, stream: H2Stream, record: RunRecord, update: pb.InteractionUpdate) -> None:
         await self._send(stream, record, pb.AgentServerMessage(interaction_update=update))

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2, unknown_fields
 from google.protobuf.message import DecodeError
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
@@ -54,6 +54,9 @@ class RunPlan:
     tools: dict[str, ToolSpec] = field(default_factory=dict)
     definitions: list[pb.McpToolDefinition] = field(default_factory=list)
     instructions: str = ""
+
+
+BLOB_ID_BYTES = 32  # a sha256
 
 
 def blob_id(data: bytes) -> bytes:
@@ -346,14 +349,22 @@ def answer_exec(
                 setattr(refusal, name, REFUSAL)
         refusal.SetInParent()
     else:
-        # An exec we do not model: throw, so the server gets an error instead of waiting forever.
-        drift.note(f"unanswered exec: {arm or 'unknown'}")
+        # An exec we do not model (Cursor keeps adding them: 45-55 by late 2026): refuse it with a reason,
+        # so the server gets an answer instead of waiting forever, and count it as drift.
+        kind = arm or _unknown_arm(exec_msg)
+        drift.note(f"unanswered exec: {kind}")
         return pb.AgentClientMessage(
             exec_client_control_message=pb.ExecClientControlMessage(
-                throw=pb.ExecThrow(id=exec_msg.id, error=f"unsupported exec: {arm or 'unknown'}")
+                throw=pb.ExecThrow(id=exec_msg.id, error=f"{REFUSAL} (unsupported exec: {kind})")
             )
         )
     return pb.AgentClientMessage(exec_client_message=reply)
+
+
+def _unknown_arm(message: Any) -> str:
+    """`#<field number>` of the arm our schema does not know (binary codec), else `unknown`."""
+    numbers = sorted({f.field_number for f in unknown_fields.UnknownFieldSet(message)})
+    return "#" + ",".join(map(str, numbers)) if numbers else "unknown"
 
 
 # -- client tool calls (mcp_args) ----------------------------------------------------------------------
@@ -408,8 +419,13 @@ def answer_kv(kv: pb.KvServerMessage, blobs: dict[bytes, bytes]) -> pb.AgentClie
         blobs[bytes(kv.set_blob_args.blob_id)] = bytes(kv.set_blob_args.blob_data)
         reply.set_blob_result.SetInParent()
     else:
-        data = blobs.get(bytes(kv.get_blob_args.blob_id))
-        if data is None:
+        key = bytes(kv.get_blob_args.blob_id)
+        data = blobs.get(key)
+        if data is None and len(key) != BLOB_ID_BYTES:
+            # Not a sha256 id but a key (Cursor asks for some values by name): what clients answer, and
+            # what the server accepts, is the key's own bytes.
+            reply.get_blob_result.blob_data = key
+        elif data is None:
             reply.get_blob_result.SetInParent()
         else:
             reply.get_blob_result.blob_data = data
@@ -435,6 +451,10 @@ def answer_query(query: pb.InteractionQuery) -> pb.AgentClientMessage:
         response.ask_question_interaction_response.result.rejected.reason = REFUSAL
     elif arm == "create_plan_request_query":
         response.create_plan_request_response.result.error.error = REFUSAL
+    elif arm is None:
+        # A kind of question newer than our schema: the bare response with its id still unblocks the
+        # server (it reads a missing result as "declined"); count it so the canary reports it.
+        drift.note(f"unanswered interaction query: {_unknown_arm(query)}")
     return pb.AgentClientMessage(interaction_response=response)
 
 
