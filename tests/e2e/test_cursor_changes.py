@@ -3,12 +3,14 @@ Cursor started after the fact sheet, as the pool sees them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from cursor_gateway.emulator.behaviour import Behaviour
+from cursor_gateway.domain.tokens import TokenHealth
+from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
 from cursor_gateway.emulator.server import FakeCursor
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
@@ -60,3 +62,63 @@ def test_empty_turn_moves_to_another_token_and_counts_against_health(fake: FakeC
         response = chat(url)
         assert response.status_code == 502
         assert response.json()["error"]["code"] == "empty_turn"
+
+
+def test_tokens_get_shows_half_open_sets_protocol_and_honours_http_retry_after(fake: FakeCursor) -> None:
+    now = time.time()
+    settings = gateway_settings(fake)
+    records = [
+        session_record(
+            "rested", health=TokenHealth("cooling_down", "429", now - 5, 0.75, 1, 1), created_at=1.0
+        ),
+        session_record("limited", created_at=2.0),
+    ]
+    fake.by_token[records[1].primary_token] = Behaviour(
+        mode="http_error",
+        http_status=429,
+        error=dict(FAILURES["rate_limited"]),
+        http_headers={"retry-after": "120"},
+    )
+    with running_gateway(settings, make_services(settings, records)) as url:
+        view = pool_view(url)
+        assert view["rested"]["health"]["state"] == "half_open"  # effective, not the stored cooling_down
+        assert view["limited"]["health"]["state"] == "healthy"
+
+        # An HTTP-level 429 with Retry-After: the cooldown is Cursor's 120 s, not our 60 s base.
+        answer = admin(url, "/tokens/protocol/set", {"aliases": ["rested"], "protocol": "inference"})
+        assert answer.status_code == 200, answer.text
+        set_config(url, token_selection="fill_first")
+        httpx.post(
+            url + "/tokens/status/set",
+            headers=ADMIN_HEADERS,
+            json={"aliases": ["rested"], "status": "disabled"},
+        )
+        before = time.time()
+        assert chat(url).status_code == 429
+        cooldown = pool_view(url)["limited"]["health"]["cooldown_until"]
+        assert before + 115 <= cooldown <= time.time() + 121
+
+        # The token's own protocol: shown in /tokens/get and used for its requests.
+        httpx.post(
+            url + "/tokens/status/set",
+            headers=ADMIN_HEADERS,
+            json={"aliases": ["rested"], "status": "enabled"},
+        )
+        assert pool_view(url)["rested"]["cursor_protocol"] == "inference"
+        seen = len(fake.runs)
+        response = chat(url)
+        assert response.status_code == 200, response.text
+        assert [run.path for run in fake.runs[seen:]] == ["/aiserver.v1.InferenceService/RunInference"]
+        assert pool_view(url)["rested"]["health"]["state"] == "healthy"  # its trial closed the circuit
+
+        cleared = admin(url, "/tokens/protocol/set", {"aliases": ["rested", "ghost"], "protocol": None})
+        assert [r["outcome"] for r in cleared.json()["results"]] == ["updated", "not_found"]
+        assert "cursor_protocol" not in pool_view(url)["rested"]
+        for bad in ({"aliases": ["rested"], "protocol": "grpc"}, {"aliases": ["rested"]}):
+            refused = admin(url, "/tokens/protocol/set", bad)
+            assert refused.status_code == 400, refused.text
+            assert "error" in refused.json()
+
+
+def admin(url: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(url + path, headers=ADMIN_HEADERS, json=body)

@@ -102,6 +102,7 @@ class Behaviour:
     tool_reply: str = "The tool {name} returned: {result}"
     # Traffic newer than our schema before the answer (emulator/compat.py): execs 45-55, queries, odd keys.
     probe_unknowns: bool = False
+    http_headers: dict[str, str] = field(default_factory=dict)  # extra response headers of `http_error`
 
     @classmethod
     def failing(cls, failure: str, **kwargs: Any) -> Behaviour:

@@ -157,7 +157,7 @@ class FakeCursor:
             await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
             return
         if behaviour.mode == "http_error":
-            await _json(stream, behaviour.http_status, behaviour.error)
+            await _json(stream, behaviour.http_status, behaviour.error, behaviour.http_headers)
             return
         if not record.bearer:
             await _json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
@@ -518,9 +518,9 @@ def _split(text: str, parts: int) -> list[str]:
     return out
 
 
-async def _json(stream: H2Stream, status: int, obj: Any) -> None:
+async def _json(stream: H2Stream, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
     body = json.dumps(obj).encode()
-    await stream.respond(status, [("content-type", "application/json")])
+    await stream.respond(status, [("content-type", "application/json"), *(headers or {}).items()])
     await stream.write(body, end=True)
 
 

@@ -25,6 +25,7 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
 )
 from cursor_gateway.upstream.classify import classify_connect_error
+from cursor_gateway.upstream.retry_after import honour_retry_after
 from cursor_gateway.upstream.transport import stream_client
 
 log = logging.getLogger("cursor_gateway.upstream")
@@ -99,7 +100,8 @@ class BidiCall:
         self.http_version = str(response.http_version)
         try:
             await self._check_response(response)
-        except BaseException:
+        except BaseException as exc:
+            honour_retry_after(exc, response.headers.get("retry-after"))
             await self.__aexit__(None, None, None)
             raise
         return self

@@ -97,6 +97,11 @@ class TimezoneRequest(BaseModel):
     timezone: StrictStr | None  # required; null clears it
 
 
+class ProtocolRequest(BaseModel):
+    aliases: list[StrictStr]
+    protocol: StrictStr | None  # required; null follows the runtime config
+
+
 class AliasList(RootModel[list[StrictStr]]):
     """`["<alias>", ...]`"""
 
@@ -109,6 +114,7 @@ AliasBody = Annotated[AliasMapping, Depends(json_body(AliasMapping))]
 StatusBody = Annotated[StatusRequest, Depends(json_body(StatusRequest))]
 ProxyBody = Annotated[ProxyRequest, Depends(json_body(ProxyRequest))]
 TimezoneBody = Annotated[TimezoneRequest, Depends(json_body(TimezoneRequest))]
+ProtocolBody = Annotated[ProtocolRequest, Depends(json_body(ProtocolRequest))]
 AliasListBody = Annotated[AliasList, Depends(json_body(AliasList))]
 
 
@@ -152,6 +158,11 @@ def set_proxy(request: Request, body: ProxyBody) -> dict[str, Any]:
 @router.post("/tokens/timezone/set")
 def set_timezone(request: Request, body: TimezoneBody) -> dict[str, Any]:
     return services_of(request.app).tokens.set_timezone(body.aliases, body.timezone)
+
+
+@router.post("/tokens/protocol/set")
+def set_protocol(request: Request, body: ProtocolBody) -> dict[str, Any]:
+    return services_of(request.app).tokens.set_protocol(body.aliases, body.protocol)
 
 
 @router.post("/tokens/refresh")
