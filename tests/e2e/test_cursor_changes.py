@@ -11,6 +11,7 @@ import httpx
 import pytest
 from cursor_gateway.domain.tokens import TokenHealth
 from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
+from cursor_gateway.emulator.compat import CLASS_RATE_LIMITED
 from cursor_gateway.emulator.server import FakeCursor
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
@@ -122,3 +123,29 @@ def test_tokens_get_shows_half_open_sets_protocol_and_honours_http_retry_after(f
 
 def admin(url: str, path: str, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(url + path, headers=ADMIN_HEADERS, json=body)
+
+
+def test_a_rate_limit_naming_a_model_class_rests_that_class_only(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, rate_limit_cooldown=60.0)
+    records = [session_record("only")]
+    limited = Behaviour(mode="error", error=dict(CLASS_RATE_LIMITED), only_models=("claude-4.6-sonnet",))
+    fake.by_token[records[0].primary_token] = limited
+    with running_gateway(settings, make_services(settings, records)) as url:
+        first = chat(url, "claude-4.6-sonnet")
+        assert first.status_code == 429, first.text
+        # Another class on the same (only) token still answers ...
+        assert chat(url, "gpt-5.2").status_code == 200
+        assert chat(url, "claude-4.6-sonnet-thinking").status_code == 429  # ... the same class does not
+        runs = len(fake.runs)
+        again = chat(url, "claude-4.6-sonnet")
+        assert again.status_code == 429 and 55 <= int(again.headers["retry-after"]) <= 60
+        assert len(fake.runs) == runs  # refused by the pool, Cursor was not asked
+        view = pool_view(url)["only"]
+        assert view["health"]["state"] == "healthy"
+        assert set(view["model_cooldowns"]) == {"claude"}
+
+        # A limit that names no model rests the whole account, as before.
+        fake.by_token[records[0].primary_token] = Behaviour.failing("rate_limited")
+        assert chat(url, "gpt-5.2").status_code == 429
+        assert chat(url, "gemini-3.1-pro-preview").status_code == 429
+        assert pool_view(url)["only"]["health"]["state"] == "cooling_down"

@@ -122,6 +122,8 @@ class UpstreamRateLimited(UpstreamError):
     error_type = "rate_limit_error"
     code = "rate_limit_exceeded"
     blames_token = True
+    # The model class the limit applies to when Cursor's text names one ("" = the whole account).
+    scope: str = ""
 
 
 class UpstreamUnavailable(UpstreamError):

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
+from cursor_gateway.domain.model_cooldowns import kept_after_success
 from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
 
 DisplayState = Literal["healthy", "cooling_down", "half_open", "disabled"]
@@ -56,6 +57,9 @@ def _scored(health: TokenHealth, now: float, outcome: float) -> tuple[float, flo
     return current + SCORE_ALPHA * (outcome - current), now
 
 
+scored = _scored  # the public name, for the pool's scoped (per model class) rate limits
+
+
 def state_at(health: TokenHealth, now: float) -> DisplayState:
     if health.state == "cooling_down" and health.cooldown_until <= now:
         return "half_open"
@@ -76,9 +80,11 @@ def after_success(health: TokenHealth, now: float) -> TokenHealth:
     if health.state == "disabled":
         return health
     score, scored_at = _scored(health, now, 1.0)
-    if score >= _PRISTINE_ABOVE:
+    # A model class still resting stays resting: this answer came from another class.
+    kept = kept_after_success(health, now, None)
+    if score >= _PRISTINE_ABOVE and not kept:
         return PRISTINE
-    return TokenHealth(score=score, scored_at=scored_at)
+    return TokenHealth(score=score, scored_at=scored_at, model_cooldowns=kept)
 
 
 def after_rate_limit(
@@ -100,6 +106,7 @@ def after_rate_limit(
     strikes = health.rate_limits + 1
     rest = cooldown_for(strikes, base, cap, retry_after)
     return TokenHealth(
+        model_cooldowns=health.model_cooldowns,
         state="cooling_down",
         reason=reason[:_REASON_LIMIT],
         cooldown_until=now + rest,

@@ -72,6 +72,8 @@ class TokenHealth:
     scored_at: float = 0.0
     # Half-open: until when one request (on any instance) holds the single trial after a cooldown.
     trial_until: float = 0.0
+    # Rests of single model classes ("claude=<until>=<strikes>"; domain.model_cooldowns), account usable.
+    model_cooldowns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,8 @@ class Behaviour:
     # Traffic newer than our schema before the answer (emulator/compat.py): execs 45-55, queries, odd keys.
     probe_unknowns: bool = False
     http_headers: dict[str, str] = field(default_factory=dict)  # extra response headers of `http_error`
+    # When set, the mode applies only to runs for these model ids; other models get a normal answer.
+    only_models: tuple[str, ...] = ()
 
     @classmethod
     def failing(cls, failure: str, **kwargs: Any) -> Behaviour:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec.envelope import encode_envelope
+from cursor_gateway.emulator.behaviour import connect_error
 from cursor_gateway.upstream import agent_messages as msgs
 
 if TYPE_CHECKING:
@@ -28,6 +29,13 @@ UNKNOWN_EXECS = tuple(range(45, 56))
 UNKNOWN_QUERY_FIELD = 12
 UNKNOWN_SERVER_ARM = 99
 ODD_BLOB_KEY = b"workspace://notes/todo.md"
+# A rate limit that names the model class it applies to (seen from September 2026 on).
+CLASS_RATE_LIMITED = connect_error(
+    "resource_exhausted",
+    50,
+    "Rate limited",
+    "You've hit the rate limit for Claude models. Try another model or wait a minute.",
+)
 
 Inbox = asyncio.Queue[pb.AgentClientMessage | None]
 

@@ -239,6 +239,8 @@ class FakeCursor:
         run = record.run_request = first.run_request
         if not run.HasField("conversation_state"):
             raise _Violation("Conversation state is required")
+        if behaviour.only_models and run.requested_model.model_id not in behaviour.only_models:
+            behaviour = dataclasses.replace(behaviour, mode="answer")
         if behaviour.mode == "error":
             await asyncio.sleep(behaviour.first_delay)
             await self._end(stream, {"error": behaviour.error})

@@ -3,12 +3,17 @@ the fact sheet (issue 14), kept out of `services.tokens` so that module stays ab
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from cursor_gateway.domain.model_cooldowns import live_cooldowns
 from cursor_gateway.domain.tokens import TokenRecord
 
 
-def account_details(record: TokenRecord) -> dict[str, Any]:
+def account_details(record: TokenRecord, now: float | None = None) -> dict[str, Any]:
     """Extra `info` keys, present only when known."""
     details: dict[str, Any] = {}
+    resting = live_cooldowns(record.health, time.time() if now is None else now)
+    if resting:
+        details["model_cooldowns"] = resting  # model class -> end of its rest (unix seconds)
     return details

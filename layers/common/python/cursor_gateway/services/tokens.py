@@ -542,5 +542,5 @@ def token_info(record: TokenRecord, *, reveal: bool = False, now: float | None =
         info["profile_updated_at"] = int(record.profile_updated_at)
     if record.cursor_protocol:
         info["cursor_protocol"] = record.cursor_protocol
-    info.update(account_details(record))
+    info.update(account_details(record, now))
     return info
