@@ -47,8 +47,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CURSOR_CLIENT_TYPE", "cli", "x-cursor-client-type sent upstream (cli | sdk | ide)."),
     SettingSpec(
         "CURSOR_CLIENT_VERSION",
-        "cli-2026.09.18-9a7762b",
-        "x-cursor-client-version. Bump this when Cursor answers 'Update Required'.",
+        "",
+        "x-cursor-client-version, pinned (turns discovery off). Empty: the built-in cli-2026.10.01-e373342, "
+        "raised by discovery. Set it when Cursor answers 'Update Required'.",
+    ),
+    SettingSpec(
+        "CURSOR_VERSION_DISCOVERY_URL",
+        "https://cursor.com/install",
+        "Cursor's installer script; its downloads.cursor.com/lab/<build>/ folder names the newest CLI "
+        "build (read in the background, 3 s timeout, kept a day). `off` disables discovery.",
+    ),
+    SettingSpec(
+        "CURSOR_VERSION_FLOOR",
+        "",
+        "Lowest CLI build id discovery may present (empty: the built-in default).",
     ),
     SettingSpec("CURSOR_GHOST_MODE", "true", "x-ghost-mode (privacy mode) sent upstream."),
     SettingSpec("CURSOR_AGENT_CODEC", "proto", "Agent RPC codec: proto (application/connect+proto) or json."),
@@ -291,7 +303,9 @@ class Settings:
     cursor_web_url: str = "https://cursor.com"
     cursor_protocol: str = "agent"
     cursor_client_type: str = "cli"
-    cursor_client_version: str = "cli-2026.09.18-9a7762b"
+    cursor_client_version: str = ""
+    cursor_version_discovery_url: str = "https://cursor.com/install"
+    cursor_version_floor: str = ""
     cursor_ghost_mode: bool = True
     cursor_agent_codec: str = "proto"
     cursor_timezone: str = "UTC"

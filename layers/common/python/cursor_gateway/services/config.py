@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from cursor_gateway.domain.config import RuntimeConfig, apply_update, from_stored
@@ -39,6 +40,8 @@ class ConfigService:
         self._lock = threading.Lock()
         self._cached: tuple[float, RuntimeConfig] | None = None
         self._defaults: RuntimeConfig | None = None
+        # The CLI build id discovery (services.version_discovery), set by the container; None: built-in id.
+        self.discovery: Any = None
 
     def defaults(self) -> RuntimeConfig:
         """The config before any stored change: built-in defaults overridden by the environment twins.
@@ -71,7 +74,21 @@ class ConfigService:
     def identity_for(self, profile: str, config: RuntimeConfig | None = None) -> ClientIdentity:
         config = config or self.current()
         client_type = config.client_type_for(profile)
-        return default_identity(client_type, self.settings).merged(config.identity_overrides(profile))
+        identity = default_identity(client_type, self.settings).merged(config.identity_overrides(profile))
+        if client_type == "cli" and self.identity_source(profile, config) != "configured" and self.discovery:
+            identity = replace(identity, client_version=self.discovery.current()[0])
+        return identity
+
+    def identity_source(self, profile: str, config: RuntimeConfig | None = None) -> str:
+        """Where the profile's client version comes from: configured | discovered | default."""
+        config = config or self.current()
+        client_type = config.client_type_for(profile)
+        pinned_env = client_type == self.settings.cursor_client_type and self.settings.cursor_client_version
+        if pinned_env or config.identity_overrides(profile).get("client_version"):
+            return "configured"
+        if client_type == "cli" and self.discovery is not None:
+            return self.discovery.current()[1]
+        return "default"
 
     def base_url_for(self, profile: str, config: RuntimeConfig | None = None) -> str:
         config = config or self.current()

@@ -15,6 +15,18 @@ from cursor_gateway.api.auth import bearer_token, is_admin
 router = APIRouter()
 
 
+def identity_report(services: Any) -> dict[str, Any]:
+    """The agent profile's client identity in force and where its version came from (issue 14)."""
+    config = services.config
+    identity = config.identity_for("agent")
+    return {
+        "client_type": identity.client_type,
+        "client_version": identity.client_version,
+        "source": config.identity_source("agent"),
+        "discovery": services.version_discovery.report(),
+    }
+
+
 @router.get("/health")
 @router.get("/")
 async def health(request: Request) -> dict[str, Any]:
@@ -35,4 +47,5 @@ async def health(request: Request) -> dict[str, Any]:
         }
         body["protocol"] = services.config.current().cursor_protocol
         body["canary"] = services.canary.store.latest()
+        body["identity"] = identity_report(services)
     return body
