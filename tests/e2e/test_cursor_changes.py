@@ -149,3 +149,42 @@ def test_a_rate_limit_naming_a_model_class_rests_that_class_only(fake: FakeCurso
         assert chat(url, "gpt-5.2").status_code == 429
         assert chat(url, "gemini-3.1-pro-preview").status_code == 429
         assert pool_view(url)["only"]["health"]["state"] == "cooling_down"
+
+
+def test_the_account_agent_host_from_server_config_serves_its_runs(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake)
+    records = [session_record("eu", created_at=1.0), session_record("plain", created_at=2.0)]
+    with running_fake(Behaviour()) as regional:
+        # Privacy mode (the default) takes agentUrl; agentnUrl points nowhere and must not be used.
+        fake.accounts.agent_urls[account_user(records[0].primary_token)] = (
+            regional.url,
+            "http://127.0.0.1:9",
+        )
+        with running_gateway(settings, make_services(settings, records)) as url:
+            answer = httpx.post(
+                url + "/tokens/config-version/update", headers=ADMIN_HEADERS, json=["eu", "plain"]
+            )
+            assert answer.status_code == 200, answer.text
+            details = {r["alias"]: r["detail"] for r in answer.json()["results"]}
+            assert f"agent host {regional.url}" in details["eu"] and "agent host" not in details["plain"]
+            view = pool_view(url)
+            assert view["eu"]["agent_url"] == regional.url and "agent_url" not in view["plain"]
+
+            set_config(url, token_selection="fill_first")
+            assert chat(url).status_code == 200
+            assert [r.bearer for r in regional.runs] == [records[0].primary_token]
+            assert not any(r.path.endswith("/Run") for r in fake.runs)
+            # The other account keeps the default host.
+            httpx.post(
+                url + "/tokens/status/set",
+                headers=ADMIN_HEADERS,
+                json={"aliases": ["eu"], "status": "disabled"},
+            )
+            assert chat(url).status_code == 200
+            assert [r.bearer for r in fake.runs if r.path.endswith("/Run")] == [records[1].primary_token]
+
+
+def account_user(jwt: str) -> str:
+    from cursor_gateway.emulator.account import _user_id
+
+    return _user_id(jwt)

@@ -106,6 +106,8 @@ class TokenRecord:
     usable_models: tuple[str, ...] = ()
     # Protocol profile for this token only (agent | inference | legacy); "" follows the runtime config.
     cursor_protocol: str = ""
+    # The account's agent host from GetServerConfig's agentUrlConfig (regional accounts); "" = the default.
+    agent_url: str = ""
     # Account profile (`POST /tokens/profile/update`, domain.accounts): the plan and dashboard user as
     # Cursor last reported them. Membership values are kept as sent; `profile_updated_at` 0 = never fetched.
     membership_type: str = ""

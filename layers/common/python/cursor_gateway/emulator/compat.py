@@ -121,6 +121,19 @@ async def probe_unknowns(fake: FakeCursor, stream: H2Stream, record: RunRecord, 
     record.tool_log.append("answered:odd_blob_key")
 
 
+# Where `agentUrlConfig` sits in the binary GetServerConfig answer is not public; the fake puts it at 21
+# (agentUrl 1, agentnUrl 2) and the gateway must find it by content (upstream/agent_hosts.py).
+AGENT_URL_CONFIG_FIELD = 21
+
+
+def agent_url_config(agent_url: str, agentn_url: str) -> bytes:
+    inner = b""
+    for number, url in ((1, agent_url), (2, agentn_url)):
+        if url:
+            inner += _field(number, url.encode())
+    return _field(AGENT_URL_CONFIG_FIELD, inner)
+
+
 async def empty_turn(fake: FakeCursor, stream: H2Stream, record: RunRecord) -> None:
     """HTTP 200, a turn end without usage, a clean end-stream: what a blocked account gets."""
     await fake._update(stream, record, pb.InteractionUpdate(turn_ended=pb.TurnEndedUpdate()))

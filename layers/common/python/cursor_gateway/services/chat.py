@@ -286,6 +286,7 @@ class ChatService:
             proxy=self.proxy_for(proxy),
             timezone=str(overrides.get("timezone") or record.timezone or ""),
             machine=machine,
+            base_url=str(getattr(record, "agent_url", "") or ""),
         )
 
     def proxy_for(self, name: str) -> str:

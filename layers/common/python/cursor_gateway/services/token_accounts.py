@@ -30,6 +30,7 @@ from cursor_gateway.services.tokens import ItemResult, batch_answer, unique
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.tokens import TokenStore
 from cursor_gateway.upstream import account_info
+from cursor_gateway.upstream.agent_hosts import parse_agent_urls
 from cursor_gateway.upstream.identity import MachineIds
 from cursor_gateway.upstream.transport import SYSTEM
 
@@ -166,7 +167,7 @@ class TokenAccountService:
             client_key=record.client_key,
             session_id=record.session_id,
         )
-        version = await account_info.fetch_config_version(
+        payload = await account_info.fetch_server_config(
             self.settings,
             bearer,
             machine,
@@ -174,11 +175,15 @@ class TokenAccountService:
             now=self.clock(),
             proxy=self._proxy(record),
         )
-        if version == record.config_version:
-            return ItemResult(record.alias, "unchanged", f"config version {version}")
-        self.store.update_fields(record.alias, {"config_version": version})
+        version = account_info.config_version_of(payload)
+        # The account's agent host comes with its config (regional accounts fail on the global one).
+        agent_url = parse_agent_urls(payload).for_mode(self.settings.cursor_ghost_mode)
+        detail = f"config version {version}" + (f", agent host {agent_url}" if agent_url else "")
+        if (version, agent_url) == (record.config_version, record.agent_url):
+            return ItemResult(record.alias, "unchanged", detail)
+        self.store.update_fields(record.alias, {"config_version": version, "agent_url": agent_url})
         self.pool.invalidate()
-        return ItemResult(record.alias, "updated", f"config version {version}")
+        return ItemResult(record.alias, "updated", detail)
 
     # -- helpers --
 

@@ -13,6 +13,8 @@ from cursor_gateway.domain.tokens import TokenRecord
 def account_details(record: TokenRecord, now: float | None = None) -> dict[str, Any]:
     """Extra `info` keys, present only when known."""
     details: dict[str, Any] = {}
+    if record.agent_url:
+        details["agent_url"] = record.agent_url  # from GetServerConfig; Run goes there
     resting = live_cooldowns(record.health, time.time() if now is None else now)
     if resting:
         details["model_cooldowns"] = resting  # model class -> end of its rest (unix seconds)

@@ -45,6 +45,7 @@ from cursor_gateway.errors import (
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import agent_messages as msgs
 from cursor_gateway.upstream import drift
+from cursor_gateway.upstream.agent_hosts import run_base_url
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import ClientIdentity, stream_headers
@@ -93,7 +94,7 @@ class AgentProfile:
         timezone = credential.timezone or identity.timezone
         plan = msgs.build_run(request, timezone=timezone)
         call = BidiCall(
-            (identity.base_url or settings.cursor_api_url) + RUN_PATH,
+            run_base_url(settings.cursor_api_url, credential.base_url, identity.base_url) + RUN_PATH,
             self._headers(request, credential, identity),
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,
