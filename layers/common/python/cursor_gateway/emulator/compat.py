@@ -16,6 +16,7 @@ import json
 from typing import TYPE_CHECKING
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
+from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.envelope import encode_envelope
 from cursor_gateway.emulator.behaviour import connect_error
 from cursor_gateway.upstream import agent_messages as msgs
@@ -132,6 +133,62 @@ def agent_url_config(agent_url: str, agentn_url: str) -> bytes:
         if url:
             inner += _field(number, url.encode())
     return _field(AGENT_URL_CONFIG_FIELD, inner)
+
+
+# The catalog as Cursor published it in October 2026 (FakeCursor.catalog_2026): base ids with parameter
+# ids, and published variant slugs with the values they stand for.
+CATALOG_2026: tuple[tuple[str, bool, tuple[str, ...], tuple[tuple[str, dict[str, str]], ...]], ...] = (
+    ("composer-2.5", False, ("fast",), (("composer-2.5-fast", {"fast": "true"}),)),
+    (
+        "claude-sonnet-5",
+        True,
+        (),
+        (
+            ("claude-sonnet-5-thinking-low", {"thinking": "true", "effort": "low"}),
+            ("claude-sonnet-5-thinking-high", {"thinking": "true", "effort": "high"}),
+        ),
+    ),
+    ("claude-opus-4-8", True, ("effort",), ()),
+    ("gpt-5.5", True, ("reasoning",), ()),
+    ("grok-4.7", True, (), ()),
+)
+MIXED_SLUG_ERROR = "Model variant slugs cannot be combined with model parameters"
+
+
+def add_2026_models(available: models_pb2.AvailableModelsResponse) -> None:
+    for name, thinking, parameters, variants in CATALOG_2026:
+        model = models_pb2.AvailableModel(
+            name=name,
+            default_on=True,
+            supports_thinking=thinking,
+            supports_images=True,
+            supports_max_mode=True,
+            supports_non_max_mode=True,
+            client_display_name=name,
+        )
+        model.parameter_definitions.extend(
+            models_pb2.ModelParameterDefinition(id=p, name=p) for p in parameters
+        )
+        for slug, values in variants:
+            model.variants.append(
+                models_pb2.ModelVariant(
+                    variant_string_representation=slug,
+                    display_name=slug,
+                    parameter_values=[
+                        models_pb2.ModelParameterValue(id=k, value=v) for k, v in values.items()
+                    ],
+                )
+            )
+        available.models.append(model)
+
+
+def requested_model_problem(run: pb.AgentRunRequest) -> str | None:
+    """What Cursor refuses about the requested model: a published slug sent together with parameters."""
+    slugs = {slug for _, _, _, variants in CATALOG_2026 for slug, _ in variants}
+    requested = run.requested_model
+    if requested.model_id in slugs and len(requested.parameters):
+        return f"{MIXED_SLUG_ERROR} ({requested.model_id})"
+    return None
 
 
 async def empty_turn(fake: FakeCursor, stream: H2Stream, record: RunRecord) -> None:

@@ -89,6 +89,8 @@ class FakeCursor:
         # GetUsableModels per bearer (an account whose plan lacks some models); others get the catalog.
         self.usable_by_token: dict[str, list[str]] = {}
         self.accounts = AccountState()  # stripe profile, user info, server config (emulator/account.py)
+        # Also publish the October 2026 catalog with parameters and variants (emulator/compat.py).
+        self.catalog_2026 = False
         self.server = H2Server(self.handle)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -241,6 +243,13 @@ class FakeCursor:
             raise _Violation("Conversation state is required")
         if behaviour.only_models and run.requested_model.model_id not in behaviour.only_models:
             behaviour = dataclasses.replace(behaviour, mode="answer")
+        if self.catalog_2026:
+            from cursor_gateway.emulator.compat import requested_model_problem
+
+            problem = requested_model_problem(run)
+            if problem:
+                await self._end(stream, {"error": {"code": "invalid_argument", "message": problem}})
+                return
         if behaviour.mode == "error":
             await asyncio.sleep(behaviour.first_delay)
             await self._end(stream, {"error": behaviour.error})
@@ -437,9 +446,17 @@ class FakeCursor:
                         client_display_name=name,
                     )
                 )
+            if self.catalog_2026:
+                from cursor_gateway.emulator.compat import add_2026_models
+
+                add_2026_models(available)
             message: Any = available
         else:
             names = self.usable_by_token.get(bearer) or [name for name, *_ in CATALOG]
+            if self.catalog_2026 and not self.usable_by_token.get(bearer):
+                from cursor_gateway.emulator.compat import CATALOG_2026
+
+                names += [name for name, *_ in CATALOG_2026 if name not in names]
             message = pb.GetUsableModelsResponse(
                 models=[pb.ModelDetails(model_id=name, display_name=name) for name in names]
             )
