@@ -3,6 +3,7 @@ Cursor started after the fact sheet, as the pool sees them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,8 +12,10 @@ import httpx
 import pytest
 from cursor_gateway.domain.tokens import TokenHealth
 from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
-from cursor_gateway.emulator.compat import CLASS_RATE_LIMITED
+from cursor_gateway.emulator.compat import CLASS_RATE_LIMITED, default_usage
 from cursor_gateway.emulator.server import FakeCursor
+from cursor_gateway.services.usage_schedule import refresh_usage_if_due
+from cursor_gateway.storage.canary import InMemoryCanaryStore
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
 ADMIN_HEADERS = {"authorization": f"Bearer {ADMIN}"}
@@ -188,3 +191,39 @@ def account_user(jwt: str) -> str:
     from cursor_gateway.emulator.account import _user_id
 
     return _user_id(jwt)
+
+
+def test_period_usage_is_shown_scheduled_and_drives_most_remaining(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, usage_refresh_interval=3600.0)
+    records = [session_record("low", created_at=1.0), session_record("high", created_at=2.0)]
+    plans = {"low": 100, "high": 1500}
+    for record in records:
+        answer = default_usage()
+        answer["planUsage"] |= {
+            "remaining": str(plans[record.alias]),
+            "totalPercentUsed": 2000 - plans[record.alias],
+        }
+        fake.accounts.usage[account_user(record.primary_token)] = answer
+    services = make_services(settings, records, canary_store=InMemoryCanaryStore())
+    with running_gateway(settings, services) as url:
+        answer = httpx.post(url + "/tokens/profile/update", headers=ADMIN_HEADERS, json=["low", "high"])
+        assert answer.status_code == 200, answer.text
+        assert "plan 100 of 2000 left" in answer.json()["results"][0]["detail"]
+        usage = pool_view(url)["high"]["usage"]
+        assert usage["plan_limit"] == 2000 and usage["remaining"] == 1500
+        assert usage["billing_cycle_start"] == "2026-10-01T00:00:00Z"
+        assert usage["billing_cycle_end"].startswith("2026-11-01")
+
+        set_config(url, token_selection="most_remaining")
+        by_bearer = {r.primary_token: r.alias for r in records}
+        assert chat(url).status_code == 200
+        assert by_bearer[fake.runs[-1].bearer] == "high"
+
+        # The operator's schedule: the low account got its plan back; the next run sees it.
+        fake.accounts.usage[account_user(records[0].primary_token)]["planUsage"]["remaining"] = "1900"
+        ran = asyncio.run(refresh_usage_if_due(services))
+        assert ran is not None and ran["message"] == "usage updated: 2, failed: 0"
+        assert asyncio.run(refresh_usage_if_due(services)) is None  # not due again within the interval
+        assert pool_view(url)["low"]["usage"]["remaining"] == 1900
+        assert chat(url).status_code == 200
+        assert by_bearer[fake.runs[-1].bearer] == "low"

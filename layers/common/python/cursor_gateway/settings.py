@@ -58,6 +58,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "build (read in the background, 3 s timeout, kept a day). `off` disables discovery.",
     ),
     SettingSpec(
+        "USAGE_REFRESH_INTERVAL",
+        "0",
+        "Seconds between scheduled GetCurrentPeriodUsage fetches for every token (run by the canary "
+        "schedule); 0 = only with POST /tokens/profile/update.",
+    ),
+    SettingSpec(
         "CURSOR_VERSION_FLOOR",
         "",
         "Lowest CLI build id discovery may present (empty: the built-in default).",
@@ -130,7 +136,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "TOKEN_SELECTION",
         "round_robin",
-        "How chat picks a token: round_robin or fill_first. Config field token_selection.",
+        "How chat picks a token: round_robin, fill_first or most_remaining (the most plan left, from "
+        "GetCurrentPeriodUsage). Config field token_selection.",
     ),
     SettingSpec("ENABLE_SLOW_POOL", "false", "Allow Cursor's slow pool. Config field enable_slow_pool."),
     SettingSpec(
@@ -306,6 +313,7 @@ class Settings:
     cursor_client_version: str = ""
     cursor_version_discovery_url: str = "https://cursor.com/install"
     cursor_version_floor: str = ""
+    usage_refresh_interval: float = 0.0
     cursor_ghost_mode: bool = True
     cursor_agent_codec: str = "proto"
     cursor_timezone: str = "UTC"
@@ -428,8 +436,8 @@ class Settings:
         the shapes inside the JSON ones with the config's own rules."""
         if self.vision_ability not in ("none", "base64", "all"):
             raise ValueError("VISION_ABILITY must be none, base64 or all")
-        if self.token_selection not in ("round_robin", "fill_first"):
-            raise ValueError("TOKEN_SELECTION must be round_robin or fill_first")
+        if self.token_selection not in ("round_robin", "fill_first", "most_remaining"):
+            raise ValueError("TOKEN_SELECTION must be round_robin, fill_first or most_remaining")
         usage = self.usage_check_models.strip()
         if not (usage in ("none", "default", "all") or usage.startswith(("list:", "{"))):
             raise ValueError('USAGE_CHECK_MODELS must be none, default, all, list:a,b or {"type", "content"}')

@@ -34,8 +34,8 @@ from cursor_gateway.domain.model_cooldowns import kept_after_success
 from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
 
 DisplayState = Literal["healthy", "cooling_down", "half_open", "disabled"]
-Policy = Literal["round_robin", "fill_first"]
-POLICIES: tuple[str, ...] = ("round_robin", "fill_first")
+Policy = Literal["round_robin", "fill_first", "most_remaining"]
+POLICIES: tuple[str, ...] = ("round_robin", "fill_first", "most_remaining")
 
 SCORE_ALPHA = 0.25  # weight of the newest outcome
 SCORE_HALF_LIFE = 600.0  # seconds for the distance to a perfect score to halve without traffic
@@ -187,7 +187,7 @@ def order_tokens(
        returned, and Cursor decides (a stale list must not make a model unreachable).
     2. Policy: `round_robin` rotates a ring sorted by alias, starting `turn` places further on each call;
        `fill_first` keeps the pool's stable order (oldest first, the admin list's index order), so one
-       token serves until it fails.
+       token serves until it fails; `most_remaining` prefers the account with the most plan left.
     3. Health: healthy tokens whose score fell below `DEGRADED_BELOW` go after the others (stable, so the
        policy order holds within each group). A half-open token keeps its place: the breaker, not the
        score, decides when it gets its trial.
@@ -195,11 +195,25 @@ def order_tokens(
     eligible = [r for r in ready if serves_model(r, model)] or list(ready)
     if policy == "fill_first":
         ordered = sorted(eligible, key=lambda r: (r.created_at, r.alias))
+    elif policy == "most_remaining":
+        # The account with the most plan left first (GetCurrentPeriodUsage); never fetched ones after.
+        ordered = sorted(eligible, key=lambda r: (-remaining_of(r), r.created_at, r.alias))
     else:
         ring = sorted(eligible, key=lambda r: r.alias)
         start = turn % len(ring) if ring else 0
         ordered = ring[start:] + ring[:start]
     return sorted(ordered, key=lambda r: degraded(r.health, now))
+
+
+def remaining_of(record: TokenRecord) -> float:
+    """What is left of the plan (its percentage left when only that is known); -inf when unknown."""
+    if not record.usage_updated_at:
+        return float("-inf")
+    if record.plan_remaining >= 0:
+        return record.plan_remaining
+    if record.plan_percent_used >= 0 and record.plan_limit > 0:
+        return record.plan_limit * (1 - record.plan_percent_used / 100)
+    return float("-inf")
 
 
 def degraded(health: TokenHealth, now: float) -> bool:

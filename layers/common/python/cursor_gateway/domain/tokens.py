@@ -108,6 +108,16 @@ class TokenRecord:
     cursor_protocol: str = ""
     # The account's agent host from GetServerConfig's agentUrlConfig (regional accounts); "" = the default.
     agent_url: str = ""
+    # The current billing period (GetCurrentPeriodUsage, domain.period_usage); -1 = not reported,
+    # `usage_updated_at` 0 = never fetched.
+    plan_limit: float = -1.0
+    plan_remaining: float = -1.0
+    plan_percent_used: float = -1.0
+    plan_auto_percent_used: float = -1.0
+    plan_api_percent_used: float = -1.0
+    billing_cycle_start: str = ""
+    billing_cycle_end: str = ""
+    usage_updated_at: float = 0.0
     # Account profile (`POST /tokens/profile/update`, domain.accounts): the plan and dashboard user as
     # Cursor last reported them. Membership values are kept as sent; `profile_updated_at` 0 = never fetched.
     membership_type: str = ""

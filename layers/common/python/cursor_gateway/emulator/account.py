@@ -42,6 +42,8 @@ class AccountState:
     config_version: str = "3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c"
     # Per user id: (agentUrl, agentnUrl) of GetServerConfig's agentUrlConfig (regional accounts, issue 14).
     agent_urls: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Per user id: the GetCurrentPeriodUsage answer (emulator/compat.py; default: a fresh pro plan).
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
 
 

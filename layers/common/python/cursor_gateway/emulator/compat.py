@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
@@ -189,6 +189,37 @@ def requested_model_problem(run: pb.AgentRunRequest) -> str | None:
     if requested.model_id in slugs and len(requested.parameters):
         return f"{MIXED_SLUG_ERROR} ({requested.model_id})"
     return None
+
+
+def default_usage() -> dict[str, Any]:
+    """A pro plan at the start of its cycle, in Cursor's Connect JSON shape (int64 as strings)."""
+    return {
+        "billingCycleStart": "1790812800000",
+        "billingCycleEnd": "1793491200000",
+        "planUsage": {
+            "limit": 2000,
+            "remaining": 2000,
+            "totalPercentUsed": 0,
+            "autoPercentUsed": 0,
+            "apiPercentUsed": 0,
+        },
+    }
+
+
+async def serve_period_usage(fake: FakeCursor, stream: H2Stream) -> None:
+    """`DashboardService/GetCurrentPeriodUsage`: Connect JSON, bearer auth, per-account answers."""
+    from cursor_gateway.emulator.account import _json, _refuse, _user_id
+
+    body = await stream.read_all()
+    fake.unary_calls.append((stream.path, dict(stream.headers)))
+    if stream.headers.get("content-type") != "application/json" or (body and body.strip() != b"{}"):
+        fake.accounts.violations.append("GetCurrentPeriodUsage must be Connect JSON with an empty object")
+        await _json(stream, 400, {"code": "invalid_argument", "message": "bad request"})
+        return
+    bearer = stream.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if await _refuse(fake, stream, bearer):
+        return
+    await _json(stream, 200, fake.accounts.usage.get(_user_id(bearer)) or default_usage())
 
 
 async def empty_turn(fake: FakeCursor, stream: H2Stream, record: RunRecord) -> None:

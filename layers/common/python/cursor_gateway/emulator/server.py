@@ -135,6 +135,10 @@ class FakeCursor:
             await self._refresh(stream)
         elif path in ACCOUNT_PATHS:
             await serve_account(self, stream)
+        elif path == "/aiserver.v1.DashboardService/GetCurrentPeriodUsage":
+            from cursor_gateway.emulator.compat import serve_period_usage
+
+            await serve_period_usage(self, stream)
         elif path == "/_emulator/behaviour":
             await self._control(stream)
         elif self.default.mode == "raw":

@@ -46,6 +46,7 @@ async def health(request: Request) -> dict[str, Any]:
             "usable_now": services.token_pool.usable_count(),
         }
         body["protocol"] = services.config.current().cursor_protocol
-        body["canary"] = services.canary.store.latest()
+        # Keys starting with "@" are the canary table's bookkeeping (discovered CLI build, usage runs).
+        body["canary"] = {k: v for k, v in services.canary.store.latest().items() if not k.startswith("@")}
         body["identity"] = identity_report(services)
     return body
