@@ -12,10 +12,11 @@ from cursor_gateway.domain.chat import ChatEvent, ChatRequest, Message, ModelCho
 from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
 from cursor_gateway.emulator.compat import ODD_BLOB_KEY, UNKNOWN_EXECS
 from cursor_gateway.emulator.server import FakeCursor
-from cursor_gateway.errors import UpstreamEmptyTurn, UpstreamRateLimited
+from cursor_gateway.errors import UpstreamEmptyTurn, UpstreamRateLimited, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import drift
 from cursor_gateway.upstream.agent import AgentProfile
+from cursor_gateway.upstream.agent_history import HISTORY_LEAD
 from cursor_gateway.upstream.profile import UpstreamCredential
 
 SAFETY = 30.0
@@ -106,3 +107,56 @@ async def test_unknown_execs_queries_and_blob_keys_are_all_answered(fake: FakeCu
     if codec == "proto":
         assert found.get("unanswered exec: #47") == 1  # the field number names the new exec
     assert ODD_BLOB_KEY.decode() not in str(found)
+
+
+# --- large conversations --------------------------------------------------------------------------------
+
+
+def big_conversation(turns: int = 100, size: int = 4096) -> ChatRequest:
+    messages = [Message("system", "Be brief.")]
+    for index in range(turns):
+        role = "user" if index % 2 == 0 else "assistant"
+        messages.append(Message(role, f"turn {index}: " + "x" * size))
+    messages.append(Message("user", "Sum it up."))
+    return ChatRequest(
+        model=MODEL, messages=tuple(messages), conversation_id="5b0e4c1e-2f0a-4d8e-9a51-7d1f3b8c9e21"
+    )
+
+
+async def run_big(fake: FakeCursor, **settings: object) -> list[ChatEvent]:
+    stream = AgentProfile(Settings(cursor_api_url=fake.url, **settings)).stream(  # type: ignore[arg-type]
+        big_conversation(), UpstreamCredential("tok")
+    )
+
+    async def run() -> list[ChatEvent]:
+        return [event async for event in stream]
+
+    return await asyncio.wait_for(run(), SAFETY)
+
+
+async def test_a_400_kb_conversation_is_flattened_and_paced_by_flow_control() -> None:
+    fake = FakeCursor(Behaviour(reply="ok", reset_history_above=64 * 1024))
+    fake.server.window = 16 * 1024  # a small receive window: the client must pace ~400 KB
+    await fake.start()
+    try:
+        assert sum(len(m.text) for m in big_conversation().messages) > 400_000
+        events = await run_big(fake)
+        assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "ok"
+        record = fake.runs[-1]
+        assert record.violations == []
+        run = record.run_request
+        assert run is not None
+        structured = sum(len(b.value) for b in run.pre_fetched_blobs)
+        assert structured <= 64 * 1024
+        text = run.action.user_message_action.user_message.text
+        assert text.startswith(HISTORY_LEAD) and "User: turn 0: xxx" in text and text.endswith("Sum it up.")
+        assert "turn 99:" not in text  # the newest turns stay structured
+        assert fake.server.received_bytes > 400_000
+        assert fake.server.window_updates >= 400_000 // (16 * 1024)  # it waited for the window many times
+
+        # Without flattening, the same conversation is reset by the server, as Cursor did.
+        with pytest.raises(UpstreamUnavailable):
+            await run_big(fake, cursor_agent_flatten_bytes=0)
+        assert "stream reset" in fake.runs[-1].violations[0]
+    finally:
+        await fake.close()

@@ -58,6 +58,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "build (read in the background, 3 s timeout, kept a day). `off` disables discovery.",
     ),
     SettingSpec(
+        "CURSOR_AGENT_FLATTEN_BYTES",
+        "65536",
+        "Agent history above this many bytes of root blobs: older turns go into the user message as a "
+        "transcript (structured history this large drew stream resets). 0 = never flatten.",
+    ),
+    SettingSpec(
         "USAGE_REFRESH_INTERVAL",
         "0",
         "Seconds between scheduled GetCurrentPeriodUsage fetches for every token (run by the canary "
@@ -314,6 +320,7 @@ class Settings:
     cursor_version_discovery_url: str = "https://cursor.com/install"
     cursor_version_floor: str = ""
     usage_refresh_interval: float = 0.0
+    cursor_agent_flatten_bytes: int = 65536
     cursor_ghost_mode: bool = True
     cursor_agent_codec: str = "proto"
     cursor_timezone: str = "UTC"

@@ -105,6 +105,9 @@ class Behaviour:
     http_headers: dict[str, str] = field(default_factory=dict)  # extra response headers of `http_error`
     # When set, the mode applies only to runs for these model ids; other models get a normal answer.
     only_models: tuple[str, ...] = ()
+    # Reset the Run (RST_STREAM) when its structured history (root blobs) exceeds this many bytes, as
+    # Cursor did above about 64 KiB in 2026; 0 = never.
+    reset_history_above: int = 0
 
     @classmethod
     def failing(cls, failure: str, **kwargs: Any) -> Behaviour:

@@ -247,6 +247,12 @@ class FakeCursor:
             raise _Violation("Conversation state is required")
         if behaviour.only_models and run.requested_model.model_id not in behaviour.only_models:
             behaviour = dataclasses.replace(behaviour, mode="answer")
+        if behaviour.reset_history_above:
+            structured = sum(len(b.value) for b in run.pre_fetched_blobs)
+            if structured > behaviour.reset_history_above:
+                record.violations.append(f"structured history of {structured} bytes: stream reset")
+                stream.reset()
+                return
         if self.catalog_2026:
             from cursor_gateway.emulator.compat import requested_model_problem
 

@@ -92,7 +92,7 @@ class AgentProfile:
         settings = self.settings
         identity = identity or ClientIdentity.from_settings(settings)
         timezone = credential.timezone or identity.timezone
-        plan = msgs.build_run(request, timezone=timezone)
+        plan = msgs.build_run(request, timezone=timezone, flatten_above=settings.cursor_agent_flatten_bytes)
         call = BidiCall(
             run_base_url(settings.cursor_api_url, credential.base_url, identity.base_url) + RUN_PATH,
             self._headers(request, credential, identity),

@@ -30,6 +30,7 @@ from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest, Message, ToolCall, ToolSpec
 from cursor_gateway.domain.tools import EMPTY_SCHEMA, offered_tools, tool_instructions
 from cursor_gateway.upstream import drift
+from cursor_gateway.upstream.agent_history import flattened_prompt, split_history
 
 REFUSAL = "This client runs no local tools: it is an API gateway without a workspace."
 CONTINUE_PROMPT = "Continue."
@@ -215,12 +216,13 @@ def _split_latest(request: ChatRequest) -> tuple[list[Message], Message | None, 
     return turns, None, tool_results_prompt(calls, results)
 
 
-def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
+def build_run(request: ChatRequest, *, timezone: str, flatten_above: int = 0) -> RunPlan:
     """History is replayed statelessly as root blobs (fits Lambda): the system text (with the tool
     contract) as a first user root (system roots are ignored by the agent), earlier turns as
     user/assistant/tool roots, and the latest user text, or the latest tool results, as the action's user
     message. `tool_choice` none advertises no tools; a named tool (or `required` with one tool) advertises
-    only that one and says so in the system root; `required` with several tools is a 400."""
+    only that one and says so in the system root; `required` with several tools is a 400. History above
+    `flatten_above` bytes is partly flattened into the user message (upstream/agent_history.py)."""
     offered, must_call = offered_tools(request.tools, request.tool_choice, profile="agent")
     definitions = [tool_definition(t) for t in offered]
     instructions = tool_instructions(offered, must_call, server=PROVIDER)
@@ -229,7 +231,9 @@ def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
     system = "\n\n".join(t for t in (request.system_text, instructions) if t)
     if system:
         roots.append(_root("user", f"<system>\n{system}\n</system>"))
-    roots.extend(history_roots(turns))
+    older, recent = split_history(history_roots(turns), flatten_above)
+    roots.extend(recent)
+    prompt = flattened_prompt(older, prompt)
     blobs = {blob_id(r): r for r in roots}
 
     # One root id per turn, in order: identical turns ("ok", "ok") share a blob but not a history slot.
