@@ -160,3 +160,30 @@ async def test_a_400_kb_conversation_is_flattened_and_paced_by_flow_control() ->
         assert "stream reset" in fake.runs[-1].violations[0]
     finally:
         await fake.close()
+
+
+async def test_the_fake_answers_a_composer_resume_with_an_empty_turn(
+    fake: FakeCursor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an older client met (and why tool results go in a user message): a resume action on Composer
+    gets nothing, which the gateway refuses as `empty_turn` instead of passing an empty answer on."""
+    from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
+    from cursor_gateway.upstream import agent_messages
+
+    real_build_run = agent_messages.build_run
+
+    def resuming(*args: object, **kwargs: object) -> agent_messages.RunPlan:
+        plan = real_build_run(*args, **kwargs)  # type: ignore[arg-type]
+        plan.run_request.run_request.action.CopyFrom(pb.ConversationAction(resume_action=pb.ResumeAction()))
+        return plan
+
+    monkeypatch.setattr(agent_messages, "build_run", resuming)
+    composer = ChatRequest(
+        model=ModelChoice("composer-2.5", "composer-2.5"),
+        messages=(Message("user", "hello"),),
+        conversation_id="5b0e4c1e-2f0a-4d8e-9a51-7d1f3b8c9e22",
+    )
+    stream = AgentProfile(Settings(cursor_api_url=fake.url)).stream(composer, UpstreamCredential("tok"))
+    with pytest.raises(UpstreamEmptyTurn):
+        await asyncio.wait_for(anext(stream), SAFETY)
+    assert fake.runs[-1].tool_log == ["composer:resume-empty"]

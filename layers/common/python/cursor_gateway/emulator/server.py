@@ -314,6 +314,13 @@ class FakeCursor:
                 raise _Violation("blob answer does not match its id")
             record.blob_answered = True
 
+        if run.action.HasField("resume_action") and (run.requested_model.model_id or "").startswith(
+            "composer"
+        ):
+            # Composer after tool results: a resume action got an empty answer (issue 14); only a user
+            # message carrying the results is answered.
+            record.tool_log.append("composer:resume-empty")
+            behaviour = dataclasses.replace(behaviour, mode="empty_turn")
         if behaviour.mode == "empty_turn" or behaviour.probe_unknowns:
             from cursor_gateway.emulator import compat
 
