@@ -188,3 +188,10 @@ def test_a_pinned_version_turns_discovery_off_and_a_dead_installer_changes_nothi
     services = make_services(dead, [session_record("a")], version_fetch=fetch_install_script)
     report = asyncio.run(services.version_discovery.refresh())
     assert report["error"] and report["source"] == "default" and report["version"] == DEFAULT_VERSIONS["cli"]
+
+
+def test_an_ide_shaped_cli_version_is_never_sent(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, cursor_client_version="cli-3.2.1")
+    services = make_services(settings, [session_record("a")])
+    assert services.config.identity_source("agent") == "default"
+    assert services.config.identity_for("agent").client_version == DEFAULT_VERSIONS["cli"]

@@ -31,6 +31,12 @@ def build_date(version: str) -> tuple[int, int, int] | None:
     return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
+def ide_shaped(version: str) -> bool:
+    """`cli-3.2.1` (an IDE version with a cli- prefix): Cursor gates the CLI on the dated build id, and an
+    id of this shape is what older gateways sent and got "Update Required" for."""
+    return re.fullmatch(r"cli-\d+\.\d+(\.\d+)?", version) is not None
+
+
 def newer(candidate: str, floor: str) -> bool:
     """Whether `candidate` is a dated CLI build strictly newer than `floor`."""
     mine, theirs = build_date(candidate), build_date(floor)
