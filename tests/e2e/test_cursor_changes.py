@@ -227,3 +227,15 @@ def test_period_usage_is_shown_scheduled_and_drives_most_remaining(fake: FakeCur
         assert pool_view(url)["low"]["usage"]["remaining"] == 1900
         assert chat(url).status_code == 200
         assert by_bearer[fake.runs[-1].bearer] == "low"
+
+
+def test_an_empty_turn_fails_closed_on_the_inference_profile_too(fake: FakeCursor) -> None:
+    settings = gateway_settings(fake, cursor_protocol="inference")
+    records = [session_record("blocked", created_at=1.0), session_record("fine", created_at=2.0)]
+    fake.by_token[records[0].primary_token] = Behaviour(reply="", usage=False)
+    with running_gateway(settings, make_services(settings, records)) as url:
+        set_config(url, token_selection="fill_first")
+        response = chat(url)
+        assert response.status_code == 200, response.text
+        assert response.json()["choices"][0]["message"]["content"] == "Echo: hi"
+        assert pool_view(url)["blocked"]["health"]["score"] < 1.0

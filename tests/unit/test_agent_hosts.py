@@ -34,11 +34,13 @@ def test_privacy_mode_picks_the_host_and_falls_back_to_the_other() -> None:
 def test_run_base_url_order() -> None:
     api = "https://api2.cursor.sh"
     assert run_base_url(api, "https://agentn.us.api5.cursor.sh") == "https://agentn.us.api5.cursor.sh"
-    assert (
-        run_base_url(api, "https://agentn.us.api5.cursor.sh", "https://ops.example") == "https://ops.example"
-    )
+    # The account's own host first (it fails elsewhere), then the profile's configured base_url.
+    regional = "https://agentn.us.api5.cursor.sh"
+    assert run_base_url(api, regional, "https://ops.example") == regional
+    assert run_base_url(api, "", "https://ops.example") == "https://ops.example"
     assert run_base_url(api, "") == api
-    # A plain-http API URL (emulator, tests) is never replaced by a TLS Cursor host.
+    # A plain-http API URL (emulator, tests) overrides every TLS host.
     assert (
         run_base_url("http://127.0.0.1:3100", "https://agentn.us.api5.cursor.sh") == "http://127.0.0.1:3100"
     )
+    assert run_base_url("http://127.0.0.1:3100", "", "https://ops.example") == "http://127.0.0.1:3100"

@@ -9,7 +9,12 @@ def test_connect_json_with_int64_strings_and_epoch_millis() -> None:
         {
             "billingCycleStart": "1790812800000",
             "billingCycleEnd": 1793491200,
-            "planUsage": {"limit": "500", "remaining": "125", "autoPercentUsed": 10.5, "apiPercentUsed": 64.5},
+            "planUsage": {
+                "limit": "500",
+                "remaining": "125",
+                "autoPercentUsed": 10.5,
+                "apiPercentUsed": 64.5,
+            },
         }
     )
     assert usage == PeriodUsage(

@@ -25,6 +25,7 @@ from cursor_gateway.errors import (
     GatewayError,
     NoAvailableTokens,
     UpstreamAuthError,
+    UpstreamEmptyTurn,
     UpstreamError,
     UpstreamProtocolError,
     UpstreamRateLimited,
@@ -238,6 +239,8 @@ class ChatService:
             rest = profile.stream(for_token(request, record.alias), credential, identity)
             try:
                 first = await anext(rest)
+                if is_empty_turn(first):
+                    raise UpstreamEmptyTurn("Cursor ended the turn without any text, thinking or tool call")
             except StopAsyncIteration:
                 exc = UpstreamError("Cursor ended the stream without an answer")
                 await report(exc)
@@ -324,6 +327,14 @@ class ChatService:
                 )
             return NoAvailableTokens(f"Every token tried was rejected by Cursor ({last.message})")
         return last or NoAvailableTokens("No Cursor token could answer")
+
+
+def is_empty_turn(first: ChatEvent) -> bool:
+    """A turn end as the very first event, with no tool calls and no output tokens: what blocked accounts
+    get since September 2026, whatever the profile (the agent profile already refuses it itself)."""
+    if not isinstance(first, TurnEnded) or first.finish_reason == "tool_calls":
+        return False
+    return first.usage is None or first.usage.output_tokens <= 0
 
 
 def scope_rate_limit(exc: UpstreamError, model: str) -> None:

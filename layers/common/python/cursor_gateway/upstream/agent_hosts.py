@@ -5,9 +5,9 @@ regions get hosts such as `https://agentn.us.api5.cursor.sh` and fail on the glo
 numbers of that message in the binary answer are not in any public schema yet, so the sub-message is
 recognised by what it holds (URLs; see `parse_agent_urls`).
 
-Which base URL a Run uses: the stored config's per-profile `base_url` (an operator's choice) first, then
-the account's host, then CURSOR_API_URL. A plain-`http://` CURSOR_API_URL (the emulator, tests) is never
-replaced by a TLS Cursor host: only a host on the same scheme may stand in for it.
+Which base URL a Run uses: the account's host first (an account that Cursor sends elsewhere fails on the
+others), then the stored config's per-profile `base_url`, then CURSOR_API_URL. A plain-`http://`
+CURSOR_API_URL (the emulator, tests) overrides everything: no TLS host stands in for it.
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ def parse_agent_urls(payload: bytes) -> AgentUrls:
 
 def run_base_url(api_url: str, account_host: str, configured: str = "") -> str:
     """The base URL for an agent Run (see the module docstring)."""
-    if configured:
-        return configured
-    if account_host and urlsplit(account_host).scheme == urlsplit(api_url).scheme:
-        return account_host
+    plaintext = urlsplit(api_url).scheme == "http"
+    for candidate in (account_host, configured):
+        if candidate and (not plaintext or urlsplit(candidate).scheme == "http"):
+            return candidate
     return api_url
