@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
 _BUILD = re.compile(r"downloads\.cursor\.com/lab/(\d{4}\.\d{2}\.\d{2}-[0-9a-f]{6,40})/")
 _CLI_VERSION = re.compile(r"^cli-(\d{4})\.(\d{2})\.(\d{2})-[0-9a-f]+$")
 MAX_SCRIPT_BYTES = 512 * 1024
@@ -45,6 +43,8 @@ def newer(candidate: str, floor: str) -> bool:
 
 async def fetch_install_script(url: str, timeout: float) -> str:
     """The installer script's text (at most MAX_SCRIPT_BYTES). Raises httpx errors."""
+    import httpx  # only the background discovery needs it: functions that never look stay light
+
     async with (
         httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client,
         client.stream("GET", url, headers={"user-agent": "curl/8.5.0"}) as response,
