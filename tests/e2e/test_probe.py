@@ -59,3 +59,19 @@ def test_probe_says_which_step_failed_and_an_unknown_alias_is_exit_2(
     report = json.loads(capsys.readouterr().out)
     assert report["profiles"]["agent"]["turn"]["outcome"] == "upstream_version_gate"
     assert probe_cli.run_from_args(argparse.Namespace(alias="nobody", profile=None), services=services) == 2
+
+
+def test_a_stalled_step_is_cut_at_its_deadline_and_reported(
+    fake: FakeCursor, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cursor_gateway.services import probe
+
+    monkeypatch.setattr(probe, "STEP_SECONDS", 0.5)  # the budget, shortened so the test does not wait 8 s
+    record = session_record("ops")
+    fake.by_token[record.primary_token] = Behaviour(mode="stall")
+    services = make_services(gateway_settings(fake), [record])
+    assert probe_cli.run_from_args(argparse.Namespace(alias="ops", profile=["agent"]), services=services) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["profiles"]["agent"]["turn"]["outcome"] == "timeout"
+    assert report["profiles"]["agent"]["tool_round_trip"]["outcome"] == "timeout"
+    assert report["models"]["ok"] is True  # the other steps still ran
