@@ -78,6 +78,8 @@ def gateway_settings(fake: FakeCursor, **overrides: Any) -> Settings:
         "cursor_heartbeat_seconds": 0.5,
         "cursor_first_event_timeout": 10.0,
         "rate_limit_cooldown": 60.0,
+        # Never the network: discovery tests give their own installer server.
+        "cursor_version_discovery_url": "off",
     }
     values.update(overrides)
     return Settings(**values)

@@ -15,6 +15,7 @@ from cursor_gateway.emulator.server import FakeCursor
 from cursor_gateway.emulator.tokens import fake_jwt
 from cursor_gateway.storage.config import InMemoryConfigStore
 from cursor_gateway.storage.tokens import InMemoryTokenStore
+from cursor_gateway.upstream.identity import DEFAULT_VERSIONS
 from harness import (
     ADMIN,
     SHARED,
@@ -44,7 +45,7 @@ def test_config_update_takes_effect_without_restart(fake: FakeCursor) -> None:
     settings = gateway_settings(fake, config_cache_seconds=0.0)
     with running_gateway(settings, make_services(settings, [session_record("a")])) as url:
         assert chat(url) == "Echo: hi"
-        assert fake.runs[-1].headers["x-cursor-client-version"] == settings.cursor_client_version
+        assert fake.runs[-1].headers["x-cursor-client-version"] == DEFAULT_VERSIONS["cli"]
         got = httpx.post(url + "/config", headers=ADMIN_HEADERS, json={"action": "get"}).json()
         assert got["status"] == "success" and got["version"] == 0
         assert got["data"]["cursor_protocol"] == "agent"

@@ -50,9 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--data-dir", default=None, help="state directory (env DATA_DIR, default ./data)")
     export.add_argument("--template", default=None, help="SAM template naming the tables (./template.yaml)")
 
-    from cursor_gateway.services import analytics_cli
+    from cursor_gateway.services import analytics_cli, probe_cli
 
     analytics_cli.add_parser(sub)
+    probe_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         from cursor_gateway.services.canary_cli import run_from_args as run_canary
 
         return run_canary(args)
+    if args.command == "probe":
+        return probe_cli.run_from_args(args)
     if args.command == "analytics":
         from cursor_gateway.local.stack import local_aws
 

@@ -18,6 +18,7 @@ once, into the OpenAI, Anthropic or admin envelope.
         ├── UpstreamBadRequest        400     Cursor rejected the request (bad model name, too long ...)
         ├── ModelNotAllowed           403     the account's plan/mode does not allow the model (never retried)
         ├── UpstreamVersionGate       502     "Update Required" / retired RPC: bump a setting (never retried)
+        ├── UpstreamEmptyTurn         502     HTTP 200 and a turn end with nothing in it (blocked account)
         └── UpstreamProtocolError     502     undecodable frames, unexpected content type
 
 `retryable` means: before the first byte reached the client, the chat service may try another token.
@@ -121,6 +122,8 @@ class UpstreamRateLimited(UpstreamError):
     error_type = "rate_limit_error"
     code = "rate_limit_exceeded"
     blames_token = True
+    # The model class the limit applies to when Cursor's text names one ("" = the whole account).
+    scope: str = ""
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -158,6 +161,13 @@ class UpstreamVersionGate(UpstreamError):
     def __init__(self, message: str, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.headers.setdefault("x-should-retry", "false")
+
+
+class UpstreamEmptyTurn(UpstreamError):
+    """Since September 2026 a blocked account gets HTTP 200, a turn end and nothing else. That is not an
+    answer: it fails closed, counts like a soft failure and moves to another token."""
+
+    code = "empty_turn"
 
 
 class UpstreamProtocolError(UpstreamError):

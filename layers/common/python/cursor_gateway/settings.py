@@ -47,8 +47,32 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CURSOR_CLIENT_TYPE", "cli", "x-cursor-client-type sent upstream (cli | sdk | ide)."),
     SettingSpec(
         "CURSOR_CLIENT_VERSION",
-        "cli-2026.09.18-9a7762b",
-        "x-cursor-client-version. Bump this when Cursor answers 'Update Required'.",
+        "",
+        "x-cursor-client-version, pinned (turns discovery off). Empty: the built-in cli-2026.10.01-e373342, "
+        "raised by discovery. Set it when Cursor answers 'Update Required'.",
+    ),
+    SettingSpec(
+        "CURSOR_VERSION_DISCOVERY_URL",
+        "https://cursor.com/install",
+        "Cursor's installer script; its downloads.cursor.com/lab/<build>/ folder names the newest CLI "
+        "build (read in the background, 3 s timeout, kept a day). `off` disables discovery.",
+    ),
+    SettingSpec(
+        "CURSOR_AGENT_FLATTEN_BYTES",
+        "65536",
+        "Agent history above this many bytes of root blobs: older turns go into the user message as a "
+        "transcript (structured history this large drew stream resets). 0 = never flatten.",
+    ),
+    SettingSpec(
+        "USAGE_REFRESH_INTERVAL",
+        "0",
+        "Seconds between scheduled GetCurrentPeriodUsage fetches for every token (run by the canary "
+        "schedule); 0 = only with POST /tokens/profile/update.",
+    ),
+    SettingSpec(
+        "CURSOR_VERSION_FLOOR",
+        "",
+        "Lowest CLI build id discovery may present (empty: the built-in default).",
     ),
     SettingSpec("CURSOR_GHOST_MODE", "true", "x-ghost-mode (privacy mode) sent upstream."),
     SettingSpec("CURSOR_AGENT_CODEC", "proto", "Agent RPC codec: proto (application/connect+proto) or json."),
@@ -118,7 +142,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "TOKEN_SELECTION",
         "round_robin",
-        "How chat picks a token: round_robin or fill_first. Config field token_selection.",
+        "How chat picks a token: round_robin, fill_first or most_remaining (the most plan left, from "
+        "GetCurrentPeriodUsage). Config field token_selection.",
     ),
     SettingSpec("ENABLE_SLOW_POOL", "false", "Allow Cursor's slow pool. Config field enable_slow_pool."),
     SettingSpec(
@@ -325,7 +350,11 @@ class Settings:
     cursor_web_url: str = "https://cursor.com"
     cursor_protocol: str = "agent"
     cursor_client_type: str = "cli"
-    cursor_client_version: str = "cli-2026.09.18-9a7762b"
+    cursor_client_version: str = ""
+    cursor_version_discovery_url: str = "https://cursor.com/install"
+    cursor_version_floor: str = ""
+    usage_refresh_interval: float = 0.0
+    cursor_agent_flatten_bytes: int = 65536
     cursor_ghost_mode: bool = True
     cursor_agent_codec: str = "proto"
     cursor_timezone: str = "UTC"
@@ -457,8 +486,8 @@ class Settings:
         the shapes inside the JSON ones with the config's own rules."""
         if self.vision_ability not in ("none", "base64", "all"):
             raise ValueError("VISION_ABILITY must be none, base64 or all")
-        if self.token_selection not in ("round_robin", "fill_first"):
-            raise ValueError("TOKEN_SELECTION must be round_robin or fill_first")
+        if self.token_selection not in ("round_robin", "fill_first", "most_remaining"):
+            raise ValueError("TOKEN_SELECTION must be round_robin, fill_first or most_remaining")
         usage = self.usage_check_models.strip()
         if not (usage in ("none", "default", "all") or usage.startswith(("list:", "{"))):
             raise ValueError('USAGE_CHECK_MODELS must be none, default, all, list:a,b or {"type", "content"}')

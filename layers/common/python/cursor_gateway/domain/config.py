@@ -32,7 +32,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "cursor_protocol": PROFILES,
     "thinking_output": ("reasoning_content", "think_tags"),
     "vision_ability": ("none", "base64", "all"),
-    "token_selection": ("round_robin", "fill_first"),
+    "token_selection": ("round_robin", "fill_first", "most_remaining"),
 }
 _FLAGS = ("enable_slow_pool", "enable_long_context", "include_web_references", "enable_dynamic_key")
 USAGE_CHECK_TYPES = ("none", "default", "all", "list")

@@ -30,11 +30,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
+from cursor_gateway.domain.model_cooldowns import kept_after_success
 from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
 
 DisplayState = Literal["healthy", "cooling_down", "half_open", "disabled"]
-Policy = Literal["round_robin", "fill_first"]
-POLICIES: tuple[str, ...] = ("round_robin", "fill_first")
+Policy = Literal["round_robin", "fill_first", "most_remaining"]
+POLICIES: tuple[str, ...] = ("round_robin", "fill_first", "most_remaining")
 
 SCORE_ALPHA = 0.25  # weight of the newest outcome
 SCORE_HALF_LIFE = 600.0  # seconds for the distance to a perfect score to halve without traffic
@@ -54,6 +55,9 @@ def effective_score(health: TokenHealth, now: float) -> float:
 def _scored(health: TokenHealth, now: float, outcome: float) -> tuple[float, float]:
     current = effective_score(health, now)
     return current + SCORE_ALPHA * (outcome - current), now
+
+
+scored = _scored  # the public name, for the pool's scoped (per model class) rate limits
 
 
 def state_at(health: TokenHealth, now: float) -> DisplayState:
@@ -76,9 +80,11 @@ def after_success(health: TokenHealth, now: float) -> TokenHealth:
     if health.state == "disabled":
         return health
     score, scored_at = _scored(health, now, 1.0)
-    if score >= _PRISTINE_ABOVE:
+    # A model class still resting stays resting: this answer came from another class.
+    kept = kept_after_success(health, now, None)
+    if score >= _PRISTINE_ABOVE and not kept:
         return PRISTINE
-    return TokenHealth(score=score, scored_at=scored_at)
+    return TokenHealth(score=score, scored_at=scored_at, model_cooldowns=kept)
 
 
 def after_rate_limit(
@@ -100,6 +106,7 @@ def after_rate_limit(
     strikes = health.rate_limits + 1
     rest = cooldown_for(strikes, base, cap, retry_after)
     return TokenHealth(
+        model_cooldowns=health.model_cooldowns,
         state="cooling_down",
         reason=reason[:_REASON_LIMIT],
         cooldown_until=now + rest,
@@ -180,7 +187,7 @@ def order_tokens(
        returned, and Cursor decides (a stale list must not make a model unreachable).
     2. Policy: `round_robin` rotates a ring sorted by alias, starting `turn` places further on each call;
        `fill_first` keeps the pool's stable order (oldest first, the admin list's index order), so one
-       token serves until it fails.
+       token serves until it fails; `most_remaining` prefers the account with the most plan left.
     3. Health: healthy tokens whose score fell below `DEGRADED_BELOW` go after the others (stable, so the
        policy order holds within each group). A half-open token keeps its place: the breaker, not the
        score, decides when it gets its trial.
@@ -188,11 +195,25 @@ def order_tokens(
     eligible = [r for r in ready if serves_model(r, model)] or list(ready)
     if policy == "fill_first":
         ordered = sorted(eligible, key=lambda r: (r.created_at, r.alias))
+    elif policy == "most_remaining":
+        # The account with the most plan left first (GetCurrentPeriodUsage); never fetched ones after.
+        ordered = sorted(eligible, key=lambda r: (-remaining_of(r), r.created_at, r.alias))
     else:
         ring = sorted(eligible, key=lambda r: r.alias)
         start = turn % len(ring) if ring else 0
         ordered = ring[start:] + ring[:start]
     return sorted(ordered, key=lambda r: degraded(r.health, now))
+
+
+def remaining_of(record: TokenRecord) -> float:
+    """What is left of the plan (its percentage left when only that is known); -inf when unknown."""
+    if not record.usage_updated_at:
+        return float("-inf")
+    if record.plan_remaining >= 0:
+        return record.plan_remaining
+    if record.plan_percent_used >= 0 and record.plan_limit > 0:
+        return record.plan_limit * (1 - record.plan_percent_used / 100)
+    return float("-inf")
 
 
 def degraded(health: TokenHealth, now: float) -> bool:

@@ -30,6 +30,11 @@ def anthropic_model_id(name: str, catalog: Mapping[str, ModelInfo]) -> str | Non
         major, minor, family = old.groups()
     else:
         return None
+    # Cursor names models the Anthropic way since Claude 4.7 (`claude-opus-4-8`, `claude-sonnet-5`) and
+    # the older way before (`claude-4.6-opus-high`); either form the catalog lists wins.
+    anthropic_style = f"claude-{family}-{major}" + (f"-{minor}" if minor not in (None, "0") else "")
+    if anthropic_style in catalog:
+        return anthropic_style
     version = major if minor in (None, "0") else f"{major}.{minor}"
     cursor_id = f"claude-{version}-{family}"
     if cursor_id in catalog:
@@ -38,7 +43,9 @@ def anthropic_model_id(name: str, catalog: Mapping[str, ModelInfo]) -> str | Non
         (m for m in catalog if m.startswith(cursor_id + "-")),
         key=lambda m: ("thinking" in m, m.endswith("-max"), len(m), m),
     )
-    return variants[0] if variants else cursor_id
+    if variants:
+        return variants[0]
+    return anthropic_style if (int(major), int(minor or 0)) >= (4, 7) else cursor_id
 
 
 def thinking_variant(choice: ModelChoice, catalog: Mapping[str, ModelInfo]) -> ModelChoice:

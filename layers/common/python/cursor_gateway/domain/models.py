@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from cursor_gateway.domain.chat import ModelChoice
 from cursor_gateway.domain.config import ModelAlias
+from cursor_gateway.domain.model_parameters import Variant
 
 # Cursor's wire id for Auto is `default`; `auto` is refused upstream ("Unknown model ID: auto").
 ALIASES = {"auto": "default", "cursor-auto": "default"}
@@ -20,6 +21,9 @@ class ModelInfo:
     supports_images: bool = True
     supports_max_mode: bool = False
     max_only: bool = False
+    # Parameter ids and published variants from AvailableModels (domain.model_parameters).
+    parameter_ids: tuple[str, ...] = ()
+    variants: tuple[Variant, ...] = ()
 
     def as_openai(self, created: int = 1767225600, owned_by: str = "cursor") -> dict[str, object]:
         return {
@@ -34,10 +38,18 @@ class ModelInfo:
         }
 
 
-# Used when no token is available to ask Cursor (names current as of late 2026; Cursor's own list wins).
+# Used when no token is available to ask Cursor (Cursor's own list wins). The first block is what Cursor
+# published in October 2026 (issue 14); the rest are September ids still seen in accounts' usable lists.
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("default", "Auto", supports_thinking=False),
-    ModelInfo("composer-2.5", "Composer 2.5"),
+    ModelInfo("composer-2.5", "Composer 2.5", parameter_ids=("fast",)),
+    ModelInfo("composer-2.5-fast", "Composer 2.5 Fast"),
+    ModelInfo("claude-sonnet-5", "Claude Sonnet 5", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("claude-opus-4-8", "Claude Opus 4.8", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("claude-opus-5-5", "Claude Opus 5.5", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("gpt-5.5", "GPT-5.5", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("gpt-5.6-sol", "GPT-5.6 Sol", supports_thinking=True, supports_max_mode=True),
+    ModelInfo("gemini-3.7-flash", "Gemini 3.7 Flash", supports_thinking=True),
     ModelInfo("claude-4.6-sonnet", "Claude 4.6 Sonnet", supports_max_mode=True),
     ModelInfo(
         "claude-4.6-sonnet-thinking",

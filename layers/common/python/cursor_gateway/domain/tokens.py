@@ -72,6 +72,8 @@ class TokenHealth:
     scored_at: float = 0.0
     # Half-open: until when one request (on any instance) holds the single trial after a cooldown.
     trial_until: float = 0.0
+    # Rests of single model classes ("claude=<until>=<strikes>"; domain.model_cooldowns), account usable.
+    model_cooldowns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,18 @@ class TokenRecord:
     usable_models: tuple[str, ...] = ()
     # Protocol profile for this token only (agent | inference | legacy); "" follows the runtime config.
     cursor_protocol: str = ""
+    # The account's agent host from GetServerConfig's agentUrlConfig (regional accounts); "" = the default.
+    agent_url: str = ""
+    # The current billing period (GetCurrentPeriodUsage, domain.period_usage); -1 = not reported,
+    # `usage_updated_at` 0 = never fetched.
+    plan_limit: float = -1.0
+    plan_remaining: float = -1.0
+    plan_percent_used: float = -1.0
+    plan_auto_percent_used: float = -1.0
+    plan_api_percent_used: float = -1.0
+    billing_cycle_start: str = ""
+    billing_cycle_end: str = ""
+    usage_updated_at: float = 0.0
     # Account profile (`POST /tokens/profile/update`, domain.accounts): the plan and dashboard user as
     # Cursor last reported them. Membership values are kept as sent; `profile_updated_at` 0 = never fetched.
     membership_type: str = ""

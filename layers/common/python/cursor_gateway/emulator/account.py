@@ -40,6 +40,10 @@ class AccountState:
     stripe: dict[str, Any] = field(default_factory=dict)
     users: dict[str, Any] = field(default_factory=dict)
     config_version: str = "3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c"
+    # Per user id: (agentUrl, agentnUrl) of GetServerConfig's agentUrlConfig (regional accounts, issue 14).
+    agent_urls: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Per user id: the GetCurrentPeriodUsage answer (emulator/compat.py; default: a fresh pro plan).
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
 
 
@@ -127,8 +131,14 @@ async def serve_account(fake: FakeCursor, stream: H2Stream) -> None:
     if await _refuse(fake, stream, bearer):
         return
     answer = server_config_pb2.GetServerConfigResponse(config_version=state.config_version)
+    body = answer.SerializeToString()
+    urls = state.agent_urls.get(_user_id(bearer))
+    if urls:
+        from cursor_gateway.emulator.compat import agent_url_config
+
+        body += agent_url_config(*urls)
     await stream.respond(200, [("content-type", "application/proto")])
-    await stream.write(answer.SerializeToString(), end=True)
+    await stream.write(body, end=True)
 
 
 async def _user_info(fake: FakeCursor, stream: H2Stream, state: AccountState) -> None:

@@ -17,6 +17,8 @@ Mode = Literal[
     "http_error",  # a non-200 Connect JSON error instead of a stream
     "stall",  # only server heartbeats, never an answer
     "raw",  # replay `raw_body` byte for byte in `raw_chunks`-sized writes
+    "empty_turn",  # HTTP 200, a turn end and nothing else (a blocked account, emulator/compat.py)
+    "error_after_turn_end",  # a normal answer, then `error` in the end-stream after turn_ended
 ]
 
 
@@ -99,6 +101,14 @@ class Behaviour:
     unregistered_tool: str | None = None  # first call this name nobody advertised (must be refused)
     bad_tool_arguments: dict[str, Any] | None = None  # first call with these arguments (must come back)
     tool_reply: str = "The tool {name} returned: {result}"
+    # Traffic newer than our schema before the answer (emulator/compat.py): execs 45-55, queries, odd keys.
+    probe_unknowns: bool = False
+    http_headers: dict[str, str] = field(default_factory=dict)  # extra response headers of `http_error`
+    # When set, the mode applies only to runs for these model ids; other models get a normal answer.
+    only_models: tuple[str, ...] = ()
+    # Reset the Run (RST_STREAM) when its structured history (root blobs) exceeds this many bytes, as
+    # Cursor did above about 64 KiB in 2026; 0 = never.
+    reset_history_above: int = 0
 
     @classmethod
     def failing(cls, failure: str, **kwargs: Any) -> Behaviour:

@@ -20,6 +20,7 @@ import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
+import h2.settings
 
 log = logging.getLogger("cursor_gateway.emulator")
 
@@ -45,10 +46,15 @@ class H2Stream:
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.closed = False
         self.response_started = False
+        # With a small window (H2Server.window), received data is acknowledged only when read.
+        self._unacknowledged: list[int] = []
 
     async def read(self) -> bytes | None:
         """The next chunk of request body, or None once the client has half-closed."""
-        return await self._inbox.get()
+        chunk = await self._inbox.get()
+        if chunk is not None and self._unacknowledged:
+            self._conn.acknowledge(self.stream_id, self._unacknowledged.pop(0))
+        return chunk
 
     async def read_all(self, limit: int = 8 * 1024 * 1024) -> bytes:
         data = bytearray()
@@ -93,6 +99,10 @@ class _Connection(asyncio.Protocol):
         self._transport = transport
         self._server.connections.add(self)
         self._h2.initiate_connection()
+        if self._server.window:
+            # A small per-stream receive window: a client must pace a large request body (send-side flow
+            # control) or h2 refuses its frames and the connection drops.
+            self._h2.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: self._server.window})
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -131,7 +141,10 @@ class _Connection(asyncio.Protocol):
             task.add_done_callback(self._tasks.discard)
         elif isinstance(event, h2.events.DataReceived):
             stream = self._streams.get(event.stream_id)
-            if event.flow_controlled_length:
+            self._server.received_bytes += event.flow_controlled_length or 0
+            if self._server.window and stream is not None and event.data:
+                stream._unacknowledged.append(event.flow_controlled_length)
+            elif event.flow_controlled_length:
                 self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             if stream is not None and event.data:
                 stream._inbox.put_nowait(event.data)
@@ -196,6 +209,13 @@ class _Connection(asyncio.Protocol):
         if data and self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
+    def acknowledge(self, stream_id: int, size: int) -> None:
+        """Give `size` bytes of receive window back (the handler has read them)."""
+        with contextlib.suppress(h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+            self._h2.acknowledge_received_data(size, stream_id)
+            self._server.window_updates += 1
+        self._flush()
+
     def send_headers(self, stream_id: int, headers: list[tuple[str, str]], end: bool) -> None:
         with contextlib.suppress(h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
             self._h2.send_headers(stream_id, headers, end_stream=end)
@@ -246,6 +266,10 @@ class H2Server:
         self.port = 0
         self.connection_fault = ""  # a key of CONNECTION_FAULTS
         self.faulted: list[dict[str, str]] = []  # the request headers of every stream the fault hit
+        # 0: h2's defaults, data acknowledged on receipt. Else the per-stream receive window in bytes.
+        self.window = 0
+        self.received_bytes = 0
+        self.window_updates = 0
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> H2Server:
         loop = asyncio.get_running_loop()

@@ -92,6 +92,8 @@ class FakeCursor:
         self.usable_by_token: dict[str, list[str]] = {}
         self.accounts = AccountState()  # stripe profile, user info, server config (emulator/account.py)
         self.tab = TabState()  # Copilot++ calls and file-sync state (emulator/tab.py)
+        # Also publish the October 2026 catalog with parameters and variants (emulator/compat.py).
+        self.catalog_2026 = False
         self.server = H2Server(self.handle)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -138,6 +140,10 @@ class FakeCursor:
             await serve_account(self, stream)
         elif path in TAB_PATHS:
             await serve_tab(self, stream)
+        elif path == "/aiserver.v1.DashboardService/GetCurrentPeriodUsage":
+            from cursor_gateway.emulator.compat import serve_period_usage
+
+            await serve_period_usage(self, stream)
         elif path == "/_emulator/behaviour":
             await self._control(stream)
         elif self.default.mode == "raw":
@@ -162,7 +168,7 @@ class FakeCursor:
             await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
             return
         if behaviour.mode == "http_error":
-            await _json(stream, behaviour.http_status, behaviour.error)
+            await _json(stream, behaviour.http_status, behaviour.error, behaviour.http_headers)
             return
         if not record.bearer:
             await _json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
@@ -244,6 +250,21 @@ class FakeCursor:
         run = record.run_request = first.run_request
         if not run.HasField("conversation_state"):
             raise _Violation("Conversation state is required")
+        if behaviour.only_models and run.requested_model.model_id not in behaviour.only_models:
+            behaviour = dataclasses.replace(behaviour, mode="answer")
+        if behaviour.reset_history_above:
+            structured = sum(len(b.value) for b in run.pre_fetched_blobs)
+            if structured > behaviour.reset_history_above:
+                record.violations.append(f"structured history of {structured} bytes: stream reset")
+                stream.reset()
+                return
+        if self.catalog_2026:
+            from cursor_gateway.emulator.compat import requested_model_problem
+
+            problem = requested_model_problem(run)
+            if problem:
+                await self._end(stream, {"error": {"code": "invalid_argument", "message": problem}})
+                return
         if behaviour.mode == "error":
             await asyncio.sleep(behaviour.first_delay)
             await self._end(stream, {"error": behaviour.error})
@@ -297,6 +318,21 @@ class FakeCursor:
             if reply.kv_client_message.id != 7 or msgs.blob_id(data) != roots[0]:
                 raise _Violation("blob answer does not match its id")
             record.blob_answered = True
+
+        if run.action.HasField("resume_action") and (run.requested_model.model_id or "").startswith(
+            "composer"
+        ):
+            # Composer after tool results: a resume action got an empty answer (issue 14); only a user
+            # message carrying the results is answered.
+            record.tool_log.append("composer:resume-empty")
+            behaviour = dataclasses.replace(behaviour, mode="empty_turn")
+        if behaviour.mode == "empty_turn" or behaviour.probe_unknowns:
+            from cursor_gateway.emulator import compat
+
+            if behaviour.mode == "empty_turn":
+                await compat.empty_turn(self, stream, record)
+                return
+            await compat.probe_unknowns(self, stream, record, inbox)
 
         # 3. A built-in tool the gateway must refuse with the matching result type.
         if behaviour.send_builtin_exec:
@@ -394,7 +430,8 @@ class FakeCursor:
             record.events_sent += 1
         else:
             await self._update(stream, record, update)
-        await self._end(stream, {})
+        failed_after_end = behaviour.mode == "error_after_turn_end"
+        await self._end(stream, {"error": behaviour.error} if failed_after_end else {})
 
     async def _update(self, stream: H2Stream, record: RunRecord, update: pb.InteractionUpdate) -> None:
         await self._send(stream, record, pb.AgentServerMessage(interaction_update=update))
@@ -431,9 +468,17 @@ class FakeCursor:
                         client_display_name=name,
                     )
                 )
+            if self.catalog_2026:
+                from cursor_gateway.emulator.compat import add_2026_models
+
+                add_2026_models(available)
             message: Any = available
         else:
             names = self.usable_by_token.get(bearer) or [name for name, *_ in CATALOG]
+            if self.catalog_2026 and not self.usable_by_token.get(bearer):
+                from cursor_gateway.emulator.compat import CATALOG_2026
+
+                names += [name for name, *_ in CATALOG_2026 if name not in names]
             message = pb.GetUsableModelsResponse(
                 models=[pb.ModelDetails(model_id=name, display_name=name) for name in names]
             )
@@ -514,9 +559,9 @@ def _split(text: str, parts: int) -> list[str]:
     return out
 
 
-async def _json(stream: H2Stream, status: int, obj: Any) -> None:
+async def _json(stream: H2Stream, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
     body = json.dumps(obj).encode()
-    await stream.respond(status, [("content-type", "application/json")])
+    await stream.respond(status, [("content-type", "application/json"), *(headers or {}).items()])
     await stream.write(body, end=True)
 
 

@@ -47,6 +47,9 @@ class CanaryService:
         self, profiles: Sequence[str] | None = None, *, force: bool = False
     ) -> list[dict[str, Any]]:
         chosen = list(profiles) if profiles else self.enabled_profiles()
+        discovery = getattr(self.chat.config, "discovery", None)
+        if discovery is not None:
+            await discovery.refresh()  # the canary is the scheduled moment to look for a newer CLI build
         last = self.store.latest()
         results = []
         for name in chosen:
@@ -109,6 +112,7 @@ class CanaryService:
             "token": record.alias,
             "client_type": identity.client_type,
             "client_version": identity.client_version,
+            "client_version_source": self.chat.config.identity_source(name),
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),
             "first_event_ms": round(first_event_ms, 1) if first_event_ms is not None else None,
             "answer_chars": len("".join(text)),

@@ -8,6 +8,7 @@ import asyncio
 import json
 
 from cursor_gateway.services.container import build_services
+from cursor_gateway.services.usage_schedule import refresh_usage_if_due
 from cursor_gateway.settings import get_settings
 
 
@@ -22,4 +23,5 @@ def run_scheduled(event: object) -> dict[str, object]:
     """The scheduled Lambda's entry: one run over the enabled profiles (rate-limited as always)."""
     services = build_services(get_settings())
     results = asyncio.run(services.canary.run())
-    return {"ok": all(r.get("ok") for r in results), "results": results}
+    usage = asyncio.run(refresh_usage_if_due(services))  # off unless USAGE_REFRESH_INTERVAL is set
+    return {"ok": all(r.get("ok") for r in results), "results": results, "usage_refresh": usage}

@@ -14,6 +14,7 @@ from typing import Any
 
 from cursor_gateway.domain.chat import ModelChoice
 from cursor_gateway.domain.config import ModelAlias
+from cursor_gateway.domain.model_parameters import finalise, with_effort
 from cursor_gateway.domain.models import BUILTIN_MODELS, ModelInfo, resolve_model
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.settings import Settings
@@ -88,6 +89,17 @@ class ModelCatalog:
                 return
         # Nothing to ask with, or asking failed: keep what we have, retry after a short pause.
         self._fetched_at = self.clock() - self.settings.models_cache_seconds + 60
+
+    def shape(self, choice: ModelChoice, level: str | None) -> tuple[ModelChoice, bool]:
+        """`choice` as Cursor must be asked for it (a published slug bare, or the base id with parameters,
+        never both), with the reasoning `level` when the catalog offers a way to ask for it; the flag says
+        whether it did (domain.model_parameters)."""
+        honoured = False
+        if level:
+            shaped = with_effort(choice, self._models, level)
+            if shaped is not None:
+                choice, honoured = shaped, True
+        return finalise(choice, self._models), honoured
 
     def resolve(self, name: str, aliases: Mapping[str, ModelAlias] | None = None) -> ModelChoice:
         """Resolution never waits for the network: it uses whatever list is cached now. `aliases`

@@ -19,11 +19,13 @@ from dataclasses import replace
 from typing import Any
 
 from cursor_gateway.domain.chat import ChatEvent, ChatRequest, TurnEnded, Usage, estimate_tokens
+from cursor_gateway.domain.model_cooldowns import named_scope
 from cursor_gateway.domain.tokens import derive_checksum, derive_client_key, derive_session_id
 from cursor_gateway.errors import (
     GatewayError,
     NoAvailableTokens,
     UpstreamAuthError,
+    UpstreamEmptyTurn,
     UpstreamError,
     UpstreamProtocolError,
     UpstreamRateLimited,
@@ -73,6 +75,7 @@ class ChatStream:
             if not self._success_reported:
                 await self._service.report(self.alias, None)
         except UpstreamError as exc:
+            scope_rate_limit(exc, self.request.model.cursor_id)
             if self._pooled:
                 await self._service.report(self.alias, exc)
             raise
@@ -172,12 +175,13 @@ class ChatService:
         if credential is not None:
             profile, identity = self._profile(credential, overrides, runtime)
             return await self._open_on(credential, profile, identity, request, overrides, pooled=False)
+        model = request.model.cursor_id
         if pinned_alias:
-            candidates = [self.pool.pinned(pinned_alias)]
+            candidates = [self.pool.pinned(pinned_alias, model)]
         else:
-            candidates = list(self.pool.candidates(request.model.cursor_id, policy=runtime.token_selection))
+            candidates = list(self.pool.candidates(model, policy=runtime.token_selection))
             if not candidates:
-                raise self._nothing_usable()
+                raise self._nothing_usable(model=model)
         last: UpstreamError | None = None
         tried = 0
         for record in candidates:
@@ -198,8 +202,8 @@ class ChatService:
                     raise
                 last = exc
         if not tried:
-            raise self._nothing_usable(pinned_alias)
-        raise self._exhausted(last, pinned_alias)
+            raise self._nothing_usable(pinned_alias, model)
+        raise self._exhausted(last, pinned_alias, model)
 
     async def _open_on(
         self,
@@ -235,11 +239,14 @@ class ChatService:
             rest = profile.stream(for_token(request, record.alias), credential, identity)
             try:
                 first = await anext(rest)
+                if is_empty_turn(first):
+                    raise UpstreamEmptyTurn("Cursor ended the turn without any text, thinking or tool call")
             except StopAsyncIteration:
                 exc = UpstreamError("Cursor ended the stream without an answer")
                 await report(exc)
                 raise exc from None
             except UpstreamError as exc:
+                scope_rate_limit(exc, request.model.cursor_id)
                 with contextlib.suppress(Exception):
                     await rest.aclose()  # type: ignore[attr-defined]
                 if isinstance(exc, UpstreamAuthError) and not refreshed:
@@ -282,20 +289,21 @@ class ChatService:
             proxy=self.proxy_for(proxy),
             timezone=str(overrides.get("timezone") or record.timezone or ""),
             machine=machine,
+            base_url=str(getattr(record, "agent_url", "") or ""),
         )
 
     def proxy_for(self, name: str) -> str:
         return self.proxy_resolver(name) if self.proxy_resolver is not None else name
 
-    def _nothing_usable(self, pinned_alias: str = "") -> GatewayError:
+    def _nothing_usable(self, pinned_alias: str = "", model: str | None = None) -> GatewayError:
         if pinned_alias:
-            until = self.pool.earliest_cooldown_end(pinned_alias)
+            until = self.pool.earliest_cooldown_end(pinned_alias, model)
             return NoAvailableTokens(
                 f"The token '{pinned_alias}' this key is pinned to is busy with its trial after a cooldown",
                 status=429,
                 retry_after=max(1.0, until - self.pool.clock()) if until else 1.0,
             )
-        until = self.pool.earliest_cooldown_end()
+        until = self.pool.earliest_cooldown_end(None, model)
         if until is not None:
             return NoAvailableTokens(
                 "Every token is cooling down after rate limits",
@@ -304,9 +312,11 @@ class ChatService:
             )
         return NoAvailableTokens("No Cursor token is available: add one with POST /tokens/add")
 
-    def _exhausted(self, last: UpstreamError | None, pinned_alias: str = "") -> GatewayError:
+    def _exhausted(
+        self, last: UpstreamError | None, pinned_alias: str = "", model: str | None = None
+    ) -> GatewayError:
         if isinstance(last, UpstreamRateLimited):
-            until = self.pool.earliest_cooldown_end(pinned_alias or None)
+            until = self.pool.earliest_cooldown_end(pinned_alias or None, model)
             last.retry_after = max(1.0, until - self.pool.clock()) if until else last.retry_after
             return last
         if isinstance(last, UpstreamAuthError):
@@ -317,6 +327,20 @@ class ChatService:
                 )
             return NoAvailableTokens(f"Every token tried was rejected by Cursor ({last.message})")
         return last or NoAvailableTokens("No Cursor token could answer")
+
+
+def is_empty_turn(first: ChatEvent) -> bool:
+    """A turn end as the very first event, with no tool calls and no output tokens: what blocked accounts
+    get since September 2026, whatever the profile (the agent profile already refuses it itself)."""
+    if not isinstance(first, TurnEnded) or first.finish_reason == "tool_calls":
+        return False
+    return first.usage is None or first.usage.output_tokens <= 0
+
+
+def scope_rate_limit(exc: UpstreamError, model: str) -> None:
+    """A rate limit whose text names a model or model class rests that class only (domain.model_cooldowns)."""
+    if isinstance(exc, UpstreamRateLimited) and not exc.scope:
+        exc.scope = named_scope(exc.message, model) or ""
 
 
 async def _call(function: Callable[..., Any], *args: Any) -> Any:

@@ -14,13 +14,15 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from cursor_gateway.domain.config import RuntimeConfig, apply_update, from_stored
 from cursor_gateway.errors import InvalidRequest, NotFound
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.config import ConfigConflict, ConfigStore
-from cursor_gateway.upstream.identity import ClientIdentity, default_identity
+from cursor_gateway.upstream.cli_discovery import ide_shaped
+from cursor_gateway.upstream.identity import DEFAULT_VERSIONS, ClientIdentity, default_identity
 
 log = logging.getLogger("cursor_gateway.services.config")
 
@@ -39,6 +41,8 @@ class ConfigService:
         self._lock = threading.Lock()
         self._cached: tuple[float, RuntimeConfig] | None = None
         self._defaults: RuntimeConfig | None = None
+        # The CLI build id discovery (services.version_discovery), set by the container; None: built-in id.
+        self.discovery: Any = None
 
     def defaults(self) -> RuntimeConfig:
         """The config before any stored change: built-in defaults overridden by the environment twins.
@@ -71,7 +75,29 @@ class ConfigService:
     def identity_for(self, profile: str, config: RuntimeConfig | None = None) -> ClientIdentity:
         config = config or self.current()
         client_type = config.client_type_for(profile)
-        return default_identity(client_type, self.settings).merged(config.identity_overrides(profile))
+        identity = default_identity(client_type, self.settings).merged(config.identity_overrides(profile))
+        if client_type == "cli" and self.identity_source(profile, config) != "configured" and self.discovery:
+            identity = replace(identity, client_version=self.discovery.current()[0])
+        elif client_type == "cli" and ide_shaped(identity.client_version):
+            log.warning(
+                "client version %r is not a dated CLI build; sending the default", identity.client_version
+            )
+            identity = replace(identity, client_version=DEFAULT_VERSIONS["cli"])
+        return identity
+
+    def identity_source(self, profile: str, config: RuntimeConfig | None = None) -> str:
+        """Where the profile's client version comes from: configured | discovered | default."""
+        config = config or self.current()
+        client_type = config.client_type_for(profile)
+        pinned_env = (
+            self.settings.cursor_client_version if client_type == self.settings.cursor_client_type else ""
+        )
+        pinned = str(config.identity_overrides(profile).get("client_version") or pinned_env or "")
+        if pinned and not (client_type == "cli" and ide_shaped(pinned)):
+            return "configured"
+        if client_type == "cli" and self.discovery is not None:
+            return self.discovery.current()[1]
+        return "default"
 
     def base_url_for(self, profile: str, config: RuntimeConfig | None = None) -> str:
         config = config or self.current()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cursor_gateway.services.token_accounts import TokenAccountService
     from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
     from cursor_gateway.services.tokens import TokenAdminService
+    from cursor_gateway.services.version_discovery import VersionDiscovery
     from cursor_gateway.storage.canary import CanaryStore
     from cursor_gateway.storage.config import ConfigStore
     from cursor_gateway.storage.keys import KeyStore
@@ -103,7 +104,20 @@ class Services:
         from cursor_gateway.storage.config import DynamoConfigStore
 
         store: ConfigStore = self._supplied("config_store") or DynamoConfigStore(self.settings.config_table)
-        return ConfigService(store, self.settings)
+        service = ConfigService(store, self.settings)
+        service.discovery = self.version_discovery
+        return service
+
+    @cached_property
+    def version_discovery(self) -> VersionDiscovery:
+        """The CLI build id from Cursor's installer (off when a version is pinned); shared via the canary
+        table. Tests pass `version_fetch` (a local server) instead of the network."""
+        from cursor_gateway.services.version_discovery import VersionDiscovery
+        from cursor_gateway.storage.canary import DynamoCanaryStore
+
+        store: CanaryStore = self._supplied("canary_store") or DynamoCanaryStore(self.settings.canary_table)
+        fetch = self._supplied("version_fetch")
+        return VersionDiscovery(self.settings, store, fetch=fetch, clock=self.clock)
 
     @cached_property
     def proxies(self) -> ProxyService:
@@ -191,6 +205,7 @@ def build_services(
     refresher: Refresher | None = None,
     analytics: AnalyticsService | None = None,
     clock: Callable[[], float] = time.time,
+    version_fetch: Callable[[str, float], Any] | None = None,
 ) -> Services:
     """Every collaborator, wired lazily; none of them is built (or does I/O) until first used."""
     given = {
@@ -202,5 +217,6 @@ def build_services(
         "exchanger": exchanger,
         "refresher": refresher,
         "analytics": analytics,
+        "version_fetch": version_fetch,
     }
     return Services(settings, clock=clock, **{k: v for k, v in given.items() if v is not None})

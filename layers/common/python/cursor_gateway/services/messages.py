@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from cursor_gateway.domain.chat import ChatRequest, ModelChoice, estimate_tokens
+from cursor_gateway.domain.model_parameters import effort_from_budget
 from cursor_gateway.domain.model_variants import anthropic_model_id, thinking_variant
 from cursor_gateway.services.catalog import ModelCatalog
 
@@ -31,6 +32,15 @@ def resolve_model(catalog: ModelCatalog, name: str, thinking: bool | None) -> Mo
     if thinking:
         choice = thinking_variant(choice, models)
     return choice
+
+
+def budget_level(body: Any) -> str | None:
+    """The reasoning level an enabled Anthropic `thinking.budget_tokens` asks for, or None."""
+    thinking = getattr(body, "thinking", None)
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "adaptive"):
+        return None
+    budget = thinking.get("budget_tokens")
+    return effort_from_budget(budget) if isinstance(budget, int) and budget > 0 else None
 
 
 def count_input_tokens(request: ChatRequest) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from cursor_gateway.domain.accounts import StripeProfile, UserInfo
+from cursor_gateway.domain.period_usage import PeriodUsage
 from cursor_gateway.domain.tokens import (
     JwtError,
     TokenHealth,
@@ -25,12 +26,15 @@ from cursor_gateway.domain.tokens import (
 )
 from cursor_gateway.errors import GatewayError, NotFound, UpstreamAuthError
 from cursor_gateway.services.proxies import ProxyService
+from cursor_gateway.services.token_details import describe_usage, usage_fields
 from cursor_gateway.services.token_pool import TokenPool
 from cursor_gateway.services.tokens import ItemResult, batch_answer, unique
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.tokens import TokenStore
 from cursor_gateway.upstream import account_info
+from cursor_gateway.upstream.agent_hosts import parse_agent_urls
 from cursor_gateway.upstream.identity import MachineIds
+from cursor_gateway.upstream.period_usage import fetch_period_usage
 from cursor_gateway.upstream.transport import SYSTEM
 
 log = logging.getLogger("cursor_gateway.services.token_accounts")
@@ -107,12 +111,13 @@ class TokenAccountService:
         bearer = await self.pool.bearer_for(record)
         user_id = record.user_id or _user_id(bearer)
         settings, proxy = self.settings, self._proxy(record)
-        stripe, user, models = await asyncio.gather(
+        stripe, user, models, usage = await asyncio.gather(
             account_info.fetch_stripe_profile(settings, bearer, proxy=proxy),
             account_info.fetch_user_info(settings, user_id, bearer, proxy=proxy)
             if user_id
             else _no_user_id(),
             account_info.fetch_usable_models(settings, bearer, proxy=proxy),
+            fetch_period_usage(settings, bearer, proxy=proxy),
             return_exceptions=True,
         )
         changes: dict[str, Any] = {}
@@ -143,6 +148,11 @@ class TokenAccountService:
             got.append(f"{len(models)} usable models")
         else:
             problems.append(f"usable models: {_why(models, record.alias)}")
+        if isinstance(usage, PeriodUsage):
+            changes.update(usage_fields(usage, self.clock()))
+            got.append(describe_usage(usage))
+        else:
+            problems.append(f"period usage: {_why(usage, record.alias)}")
         if not changes:
             return ItemResult(record.alias, "failed", "; ".join(problems))
         changes["profile_updated_at"] = self.clock()
@@ -150,6 +160,19 @@ class TokenAccountService:
         self.pool.invalidate()
         detail = ", ".join(got) + ("; failed: " + "; ".join(problems) if problems else "")
         return ItemResult(record.alias, "partial" if problems else "updated", detail)
+
+    # -- scheduled: GetCurrentPeriodUsage only --
+
+    async def refresh_usage(self, aliases: Sequence[str]) -> dict[str, Any]:
+        """The current billing period of each token (the operator's schedule, USAGE_REFRESH_INTERVAL)."""
+        return batch_answer("usage updated", await self._each(aliases, self._usage_one))
+
+    async def _usage_one(self, record: TokenRecord) -> ItemResult:
+        bearer = await self.pool.bearer_for(record)
+        usage = await fetch_period_usage(self.settings, bearer, proxy=self._proxy(record))
+        self.store.update_fields(record.alias, usage_fields(usage, self.clock()))
+        self.pool.invalidate()
+        return ItemResult(record.alias, "updated", describe_usage(usage))
 
     # -- POST /tokens/config-version/update --
 
@@ -166,7 +189,7 @@ class TokenAccountService:
             client_key=record.client_key,
             session_id=record.session_id,
         )
-        version = await account_info.fetch_config_version(
+        payload = await account_info.fetch_server_config(
             self.settings,
             bearer,
             machine,
@@ -174,11 +197,15 @@ class TokenAccountService:
             now=self.clock(),
             proxy=self._proxy(record),
         )
-        if version == record.config_version:
-            return ItemResult(record.alias, "unchanged", f"config version {version}")
-        self.store.update_fields(record.alias, {"config_version": version})
+        version = account_info.config_version_of(payload)
+        # The account's agent host comes with its config (regional accounts fail on the global one).
+        agent_url = parse_agent_urls(payload).for_mode(self.settings.cursor_ghost_mode)
+        detail = f"config version {version}" + (f", agent host {agent_url}" if agent_url else "")
+        if (version, agent_url) == (record.config_version, record.agent_url):
+            return ItemResult(record.alias, "unchanged", detail)
+        self.store.update_fields(record.alias, {"config_version": version, "agent_url": agent_url})
         self.pool.invalidate()
-        return ItemResult(record.alias, "updated", f"config version {version}")
+        return ItemResult(record.alias, "updated", detail)
 
     # -- helpers --
 

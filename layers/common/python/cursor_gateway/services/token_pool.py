@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from cursor_gateway.domain import health as rules
+from cursor_gateway.domain import model_cooldowns as scoped
 from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
 from cursor_gateway.errors import (
     GatewayError,
@@ -100,13 +101,18 @@ class TokenPool:
         return not expired or bool(record.refresh_token and self.refresher is not None)
 
     def candidates(self, model: str | None = None, *, policy: str = "round_robin") -> list[TokenRecord]:
-        """Tokens that may serve now (for `model`, a Cursor model id), in the order to try them."""
+        """Tokens that may serve now (for `model`, a Cursor model id), in the order to try them. A token
+        whose model class rests after a scoped rate limit is left out for that class only."""
         now = self.clock()
-        ready = [r for r in self._records() if self.available(r, now)]
+        ready = [
+            r
+            for r in self._records()
+            if self.available(r, now) and not scoped.class_resting_until(r.health, model, now)
+        ]
         turn = next(self._turn) if policy != "fill_first" else 0
         return rules.order_tokens(ready, now, policy=policy, turn=turn, model=model)
 
-    def pinned(self, alias: str) -> TokenRecord:
+    def pinned(self, alias: str, model: str | None = None) -> TokenRecord:
         """The one token a pinned caller may use, or a clear error: 503 when it does not exist or is
         disabled, 429 with Retry-After while it cools down (no failover to other tokens)."""
         now = self.clock()
@@ -119,7 +125,9 @@ class TokenPool:
             raise NoAvailableTokens(
                 f"The token '{alias}' this key is pinned to is disabled: {record.health.reason}"
             )
-        until = rules.resting_until(record.health, now)
+        until = max(
+            rules.resting_until(record.health, now), scoped.class_resting_until(record.health, model, now)
+        )
         if until > now:
             raise NoAvailableTokens(
                 f"The token '{alias}' this key is pinned to is cooling down after a rate limit",
@@ -135,11 +143,12 @@ class TokenPool:
         now = self.clock()
         return sum(1 for r in self._records() if self.available(r, now))
 
-    def earliest_cooldown_end(self, alias: str | None = None) -> float | None:
-        """When the first resting token (or `alias`) can serve again (for Retry-After), or None."""
+    def earliest_cooldown_end(self, alias: str | None = None, model: str | None = None) -> float | None:
+        """When the first resting token (or `alias`) can serve again (`model`: counting its class's rest),
+        for Retry-After, or None."""
         now = self.clock()
         ends = [
-            rules.resting_until(r.health, now)
+            max(rules.resting_until(r.health, now), scoped.class_resting_until(r.health, model, now))
             for r in self._records()
             if r.usable and (alias is None or r.alias == alias)
         ]
@@ -270,6 +279,19 @@ class TokenPool:
             now = self.clock()
             if isinstance(exc, UpstreamAuthError):
                 return rules.after_auth_failure(health, now, reason)
+            if isinstance(exc, UpstreamRateLimited) and exc.scope and health.state != "disabled":
+                score, scored_at = rules.scored(health, now, 0.0)
+                return scoped.after_class_rate_limit(
+                    health,
+                    now,
+                    exc.scope,
+                    reason,
+                    base=base,
+                    cap=cap,
+                    retry_after=exc.retry_after,
+                    score=score,
+                    scored_at=scored_at,
+                )
             if isinstance(exc, UpstreamRateLimited):
                 return rules.after_rate_limit(
                     health, now, reason, base=base, cap=cap, retry_after=exc.retry_after

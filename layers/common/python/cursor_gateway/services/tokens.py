@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cursor_gateway.domain.config import PROFILES
+from cursor_gateway.domain.health import state_at
 from cursor_gateway.domain.keys import normalize_gcpp_host
 from cursor_gateway.domain.proxies import NON, SYS
 from cursor_gateway.domain.tokens import (
@@ -40,6 +42,7 @@ from cursor_gateway.domain.tokens import (
 )
 from cursor_gateway.errors import InvalidRequest, NotFound
 from cursor_gateway.services.proxies import ProxyService
+from cursor_gateway.services.token_details import account_details
 from cursor_gateway.storage.tokens import DuplicateAlias, TokenStore, VersionConflict
 
 log = logging.getLogger("cursor_gateway.services.tokens")
@@ -213,9 +216,10 @@ class TokenAdminService:
         if reveal:
             audit.warning("tokens revealed: POST /tokens/get with reveal=true")
         records = self.store.list()
+        now = self.clock()
         return {
             "status": "success",
-            "tokens": [[i, r.alias, token_info(r, reveal=reveal)] for i, r in enumerate(records)],
+            "tokens": [[i, r.alias, token_info(r, reveal=reveal, now=now)] for i, r in enumerate(records)],
             "tokens_count": len(records),
         }
 
@@ -433,6 +437,15 @@ class TokenAdminService:
             "gcpp_host set", self._edit_each(aliases, lambda _r: ({"gcpp_host": value}, detail))
         )
 
+    def set_protocol(self, aliases: Sequence[str], protocol: str | None) -> dict[str, Any]:
+        """The token's own protocol profile (agent, inference, legacy); null follows the runtime config."""
+        name = (protocol or "").strip()
+        if name and name not in PROFILES:
+            raise InvalidRequest(f"protocol must be one of {', '.join(PROFILES)} or null", param="protocol")
+        detail = f"protocol {name}" if name else "protocol cleared (runtime config)"
+        change = lambda _r: ({"cursor_protocol": name}, detail)  # noqa: E731
+        return batch_answer("protocol set", self._edit_each(aliases, change))
+
     def _edit_each(
         self, aliases: Sequence[str], change: Callable[[TokenRecord], tuple[dict[str, Any], str]]
     ) -> list[ItemResult]:
@@ -493,8 +506,9 @@ def _carry_over(record: TokenRecord, current: TokenRecord) -> TokenRecord:
     return replace(current, **bundle)
 
 
-def token_info(record: TokenRecord, *, reveal: bool = False) -> dict[str, Any]:
-    """The admin `info` object: bundle (secrets masked unless revealed), status, health, kind."""
+def token_info(record: TokenRecord, *, reveal: bool = False, now: float | None = None) -> dict[str, Any]:
+    """The admin `info` object: bundle (secrets masked unless revealed), status, health, kind. The health
+    state is the effective one at `now`: `half_open` once a cooldown has passed (never stored)."""
     secret = (lambda v: v) if reveal else mask_secret
     bundle: dict[str, Any] = {"primary_token": secret(record.primary_token)}
     if record.refresh_token:
@@ -518,7 +532,7 @@ def token_info(record: TokenRecord, *, reveal: bool = False) -> dict[str, Any]:
         "bundle": bundle,
         "status": record.status,
         "health": {
-            "state": health.state,
+            "state": state_at(health, time.time() if now is None else now),
             "reason": health.reason,
             "cooldown_until": health.cooldown_until or None,
             "score": health.score,
@@ -536,4 +550,7 @@ def token_info(record: TokenRecord, *, reveal: bool = False) -> dict[str, Any]:
         info["usable_models"] = list(record.usable_models)
     if record.profile_updated_at:
         info["profile_updated_at"] = int(record.profile_updated_at)
+    if record.cursor_protocol:
+        info["cursor_protocol"] = record.cursor_protocol
+    info.update(account_details(record, now))
     return info

@@ -210,6 +210,20 @@ async def fetch_config_version(
     proxy: str = SYSTEM,
 ) -> str:
     """R3: POST an empty body to GetServerConfig, read `config_version` (field 6, a UUID)."""
+    payload = await fetch_server_config(settings, bearer, machine, timezone=timezone, now=now, proxy=proxy)
+    return config_version_of(payload)
+
+
+async def fetch_server_config(
+    settings: Settings,
+    bearer: str,
+    machine: MachineIds,
+    *,
+    timezone: str = "",
+    now: float,
+    proxy: str = SYSTEM,
+) -> bytes:
+    """GetServerConfig's raw answer (its config version and agent hosts are read from it)."""
     base = settings.cursor_api_url.rstrip("/")
     client = json_client(base, connect_timeout=settings.cursor_connect_timeout, proxy=proxy)
     headers = server_config_headers(settings, bearer, machine, timezone, now)
@@ -221,8 +235,12 @@ async def fetch_config_version(
         raise UpstreamUnavailable(f"Cursor GetServerConfig failed: {type(exc).__name__}") from exc
     if response.status_code != 200:
         raise _unary_error(response)
+    return bytes(response.content)
+
+
+def config_version_of(payload: bytes) -> str:
     try:
-        version = server_config_pb2.GetServerConfigResponse.FromString(response.content).config_version
+        version = server_config_pb2.GetServerConfigResponse.FromString(payload).config_version
     except Exception as exc:  # DecodeError
         raise UpstreamProtocolError(f"Undecodable GetServerConfig answer: {exc}") from exc
     if not is_uuid(version):

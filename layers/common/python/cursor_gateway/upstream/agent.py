@@ -35,10 +35,17 @@ from cursor_gateway.domain.chat import (
     Usage,
 )
 from cursor_gateway.domain.tools import call_problem, canonical_json, in_schema_order
-from cursor_gateway.errors import UpstreamProtocolError, UpstreamTimeout, UpstreamUnavailable
+from cursor_gateway.errors import (
+    UpstreamEmptyTurn,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import agent_messages as msgs
 from cursor_gateway.upstream import drift
+from cursor_gateway.upstream.agent_hosts import run_base_url
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import ClientIdentity, stream_headers
@@ -51,6 +58,9 @@ RUN_PATH = "/agent.v1.AgentService/Run"
 TOOL_BATCH_SECONDS = 0.15
 # How many calls with bad arguments are sent back to the model before one is surfaced as it is.
 MAX_TOOL_REPAIRS = 2
+# After `turn_ended` the end-stream frame decides success (a non-zero status there is a failure); a server
+# that keeps the stream open longer than this after our half-close is taken at its word.
+TRAILER_WAIT_SECONDS = 2.0
 
 
 class AgentProfile:
@@ -82,9 +92,9 @@ class AgentProfile:
         settings = self.settings
         identity = identity or ClientIdentity.from_settings(settings)
         timezone = credential.timezone or identity.timezone
-        plan = msgs.build_run(request, timezone=timezone)
+        plan = msgs.build_run(request, timezone=timezone, flatten_above=settings.cursor_agent_flatten_bytes)
         call = BidiCall(
-            (identity.base_url or settings.cursor_api_url) + RUN_PATH,
+            run_base_url(settings.cursor_api_url, credential.base_url, identity.base_url) + RUN_PATH,
             self._headers(request, credential, identity),
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,
@@ -114,13 +124,18 @@ class AgentProfile:
             msgs.answer_exec, timezone=timezone, tools=plan.definitions, instructions=plan.instructions
         )
         answered = False
+        ended: TurnEnded | None = None  # held until the end-stream status says it was a success
         loop = asyncio.get_running_loop()
         first_event_deadline = loop.time() + settings.cursor_first_event_timeout
         batch_deadline: float | None = None  # set by the first client tool call
+        trailer_deadline = 0.0
+        after_end: UpstreamError | None = None  # a failure status that came after the turn end
 
         def read_timeout() -> float:
             # Until the answer starts, a deadline (server heartbeats must not keep us waiting forever);
             # afterwards, an idle timeout between frames; with a tool call in hand, the batch window.
+            if ended is not None:
+                return trailer_deadline - loop.time()
             if batch_deadline is not None:
                 return batch_deadline - loop.time()
             if answered:
@@ -134,9 +149,13 @@ class AgentProfile:
                         error = parse_end_stream(frame.payload)
                     except EndStreamError as exc:
                         raise UpstreamProtocolError(str(exc)) from exc
-                    if error is not None and not tools.calls:
+                    if error is not None and ended is not None:
+                        after_end = classify_connect_error(error)
+                    elif error is not None and not tools.calls:
                         raise classify_connect_error(error)
                     break
+                if ended is not None:
+                    continue  # after the turn end only the status matters
                 try:
                     message = msgs.decode_server(frame.payload, self.codec)
                 except (DecodeError, ValueError) as exc:
@@ -147,13 +166,20 @@ class AgentProfile:
                     event = usage.observe(message.interaction_update)
                     if isinstance(event, TurnEnded) and tools.calls:
                         break  # the calls end the turn, whatever the server thinks
-                    if event is not None:
+                    if isinstance(event, TurnEnded):
+                        if not answered and not usage.output_token_deltas:
+                            raise UpstreamEmptyTurn(
+                                "Cursor ended the turn without any text, thinking, tool call or tokens "
+                                "(the account may be blocked)"
+                            )
+                        # The turn is over: half-close so the server can finish the stream, and hold the
+                        # turn end until its status is known.
+                        ended = event
+                        trailer_deadline = loop.time() + TRAILER_WAIT_SECONDS
+                        call.close_send()
+                    elif event is not None:
                         answered = True
                         yield event
-                        if isinstance(event, TurnEnded):
-                            # The turn is over: half-close so the server can finish the stream cleanly.
-                            call.close_send()
-                            return
                 elif arm == "exec_server_message":
                     exec_msg = message.exec_server_message
                     if exec_msg.HasField("mcp_args"):
@@ -171,11 +197,26 @@ class AgentProfile:
                     call.send(msgs.encode(msgs.answer_query(message.interaction_query), self.codec))
                 elif arm == "conversation_checkpoint_update":
                     usage.checkpoint(message.conversation_checkpoint_update)
+                elif arm is None and self.codec == "json":
+                    # The JSON decoder drops unknown keys, so `drift.observe` cannot see this one.
+                    drift.note("agent: unknown server message")
                 # exec_server_control_message (abort) and unknown arms need no answer.
         except UpstreamTimeout:
+            if ended is not None:
+                yield ended  # the server kept the stream open after the turn end; nothing said it failed
+                return
             if not tools.calls:
                 raise
             # The batch window closed: the calls in hand are the whole batch.
+        except UpstreamUnavailable:
+            if ended is None:
+                raise
+            log.info("the stream closed without a status after turn_ended; taken as a success")
+        if after_end is not None:
+            raise after_end
+        if ended is not None:
+            yield ended
+            return
         if tools.calls:
             # Hand the calls to the client and leave without a cancel: the server keeps the turn parked
             # until the stream goes away; the results come back in the next request's replay.

@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2, unknown_fields
 from google.protobuf.message import DecodeError
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest, Message, ToolCall, ToolSpec
 from cursor_gateway.domain.tools import EMPTY_SCHEMA, offered_tools, tool_instructions
 from cursor_gateway.upstream import drift
+from cursor_gateway.upstream.agent_history import flattened_prompt, split_history
 
 REFUSAL = "This client runs no local tools: it is an API gateway without a workspace."
 CONTINUE_PROMPT = "Continue."
@@ -54,6 +55,9 @@ class RunPlan:
     tools: dict[str, ToolSpec] = field(default_factory=dict)
     definitions: list[pb.McpToolDefinition] = field(default_factory=list)
     instructions: str = ""
+
+
+BLOB_ID_BYTES = 32  # a sha256
 
 
 def blob_id(data: bytes) -> bytes:
@@ -212,12 +216,13 @@ def _split_latest(request: ChatRequest) -> tuple[list[Message], Message | None, 
     return turns, None, tool_results_prompt(calls, results)
 
 
-def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
+def build_run(request: ChatRequest, *, timezone: str, flatten_above: int = 0) -> RunPlan:
     """History is replayed statelessly as root blobs (fits Lambda): the system text (with the tool
     contract) as a first user root (system roots are ignored by the agent), earlier turns as
     user/assistant/tool roots, and the latest user text, or the latest tool results, as the action's user
     message. `tool_choice` none advertises no tools; a named tool (or `required` with one tool) advertises
-    only that one and says so in the system root; `required` with several tools is a 400."""
+    only that one and says so in the system root; `required` with several tools is a 400. History above
+    `flatten_above` bytes is partly flattened into the user message (upstream/agent_history.py)."""
     offered, must_call = offered_tools(request.tools, request.tool_choice, profile="agent")
     definitions = [tool_definition(t) for t in offered]
     instructions = tool_instructions(offered, must_call, server=PROVIDER)
@@ -226,7 +231,9 @@ def build_run(request: ChatRequest, *, timezone: str) -> RunPlan:
     system = "\n\n".join(t for t in (request.system_text, instructions) if t)
     if system:
         roots.append(_root("user", f"<system>\n{system}\n</system>"))
-    roots.extend(history_roots(turns))
+    older, recent = split_history(history_roots(turns), flatten_above)
+    roots.extend(recent)
+    prompt = flattened_prompt(older, prompt)
     blobs = {blob_id(r): r for r in roots}
 
     # One root id per turn, in order: identical turns ("ok", "ok") share a blob but not a history slot.
@@ -346,14 +353,22 @@ def answer_exec(
                 setattr(refusal, name, REFUSAL)
         refusal.SetInParent()
     else:
-        # An exec we do not model: throw, so the server gets an error instead of waiting forever.
-        drift.note(f"unanswered exec: {arm or 'unknown'}")
+        # An exec we do not model (Cursor keeps adding them: 45-55 by late 2026): refuse it with a reason,
+        # so the server gets an answer instead of waiting forever, and count it as drift.
+        kind = arm or _unknown_arm(exec_msg)
+        drift.note(f"unanswered exec: {kind}")
         return pb.AgentClientMessage(
             exec_client_control_message=pb.ExecClientControlMessage(
-                throw=pb.ExecThrow(id=exec_msg.id, error=f"unsupported exec: {arm or 'unknown'}")
+                throw=pb.ExecThrow(id=exec_msg.id, error=f"{REFUSAL} (unsupported exec: {kind})")
             )
         )
     return pb.AgentClientMessage(exec_client_message=reply)
+
+
+def _unknown_arm(message: Any) -> str:
+    """`#<field number>` of the arm our schema does not know (binary codec), else `unknown`."""
+    numbers = sorted({f.field_number for f in unknown_fields.UnknownFieldSet(message)})
+    return "#" + ",".join(map(str, numbers)) if numbers else "unknown"
 
 
 # -- client tool calls (mcp_args) ----------------------------------------------------------------------
@@ -408,8 +423,13 @@ def answer_kv(kv: pb.KvServerMessage, blobs: dict[bytes, bytes]) -> pb.AgentClie
         blobs[bytes(kv.set_blob_args.blob_id)] = bytes(kv.set_blob_args.blob_data)
         reply.set_blob_result.SetInParent()
     else:
-        data = blobs.get(bytes(kv.get_blob_args.blob_id))
-        if data is None:
+        key = bytes(kv.get_blob_args.blob_id)
+        data = blobs.get(key)
+        if data is None and len(key) != BLOB_ID_BYTES:
+            # Not a sha256 id but a key (Cursor asks for some values by name): what clients answer, and
+            # what the server accepts, is the key's own bytes.
+            reply.get_blob_result.blob_data = key
+        elif data is None:
             reply.get_blob_result.SetInParent()
         else:
             reply.get_blob_result.blob_data = data
@@ -435,6 +455,10 @@ def answer_query(query: pb.InteractionQuery) -> pb.AgentClientMessage:
         response.ask_question_interaction_response.result.rejected.reason = REFUSAL
     elif arm == "create_plan_request_query":
         response.create_plan_request_response.result.error.error = REFUSAL
+    elif arm is None:
+        # A kind of question newer than our schema: the bare response with its id still unblocks the
+        # server (it reads a missing result as "declined"); count it so the canary reports it.
+        drift.note(f"unanswered interaction query: {_unknown_arm(query)}")
     return pb.AgentClientMessage(interaction_response=response)
 
 

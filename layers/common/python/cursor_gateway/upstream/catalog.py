@@ -8,6 +8,7 @@ import httpx
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2
 from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.connect_error import connect_error_from_json
+from cursor_gateway.domain.model_parameters import Variant
 from cursor_gateway.domain.models import ModelInfo
 from cursor_gateway.errors import UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
@@ -85,6 +86,16 @@ async def fetch_catalog(
                 supports_images=m.supports_images if m.HasField("supports_images") else True,
                 supports_max_mode=m.supports_max_mode,
                 max_only=m.HasField("supports_non_max_mode") and not m.supports_non_max_mode,
+                parameter_ids=tuple(p.id for p in m.parameter_definitions if p.id),
+                variants=tuple(
+                    Variant(
+                        slug=v.variant_string_representation or v.legacy_slug,
+                        values=tuple((p.id, p.value) for p in v.parameter_values),
+                        max_mode=v.is_max_mode,
+                    )
+                    for v in m.variants
+                    if v.variant_string_representation or v.legacy_slug
+                ),
             )
         )
     return models, usable_ids

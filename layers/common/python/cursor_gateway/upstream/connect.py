@@ -30,6 +30,7 @@ from cursor_gateway.errors import (
 )
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.fresh_retry import pyqwest_stale
+from cursor_gateway.upstream.retry_after import honour_retry_after
 from cursor_gateway.upstream.transport import fresh_transport, stream_client
 
 log = logging.getLogger("cursor_gateway.upstream")
@@ -126,7 +127,8 @@ class BidiCall:
         self.http_version = str(response.http_version)
         try:
             await self._check_response(response)
-        except BaseException:
+        except BaseException as exc:
+            honour_retry_after(exc, response.headers.get("retry-after"))
             await self.__aexit__(None, None, None)
             raise
         return self

@@ -46,7 +46,9 @@ class ClientIdentity:
 
 # Defaults current as of late 2026 (2026 sheet §1 notes). The IDE commit must match the version; it is
 # left empty (header omitted) until an operator sets the pair they verified.
-DEFAULT_VERSIONS = {"cli": "cli-2026.09.18-9a7762b", "sdk": "sdk-1.0.30", "ide": "3.21.12"}
+# The CLI id is a dated build (`cli-<YYYY.MM.DD-hash>`, the installer's download folder), never
+# `cli-<IDE version>`; services.version_discovery raises it when Cursor's installer names a newer one.
+DEFAULT_VERSIONS = {"cli": "cli-2026.10.01-e373342", "sdk": "sdk-1.0.30", "ide": "3.21.12"}
 
 
 def default_identity(client_type: str, settings: Settings) -> ClientIdentity:

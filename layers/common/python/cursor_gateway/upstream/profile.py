@@ -21,6 +21,8 @@ class UpstreamCredential:
     proxy: str = ""
     timezone: str = ""
     machine: MachineIds = field(default_factory=MachineIds)
+    # The account's own agent host (GetServerConfig), used for Run unless config names one; "" = default.
+    base_url: str = ""
 
 
 class ChatProfile(Protocol):

@@ -19,6 +19,7 @@ from cursor_gateway.api.answering import collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.streaming import paced
+from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream
 
@@ -40,6 +41,10 @@ async def chat_completions(
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)  # config model_aliases first
+    level = effort_level((body.model_extra or {}).get("reasoning_effort"))
+    model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
+    if honoured:
+        ignored = [name for name in ignored if name != "reasoning_effort"]
     chat_request = to_chat_request(
         body,
         model,

@@ -15,6 +15,18 @@ from cursor_gateway.api.auth import bearer_token, is_admin
 router = APIRouter()
 
 
+def identity_report(services: Any) -> dict[str, Any]:
+    """The agent profile's client identity in force and where its version came from (issue 14)."""
+    config = services.config
+    identity = config.identity_for("agent")
+    return {
+        "client_type": identity.client_type,
+        "client_version": identity.client_version,
+        "source": config.identity_source("agent"),
+        "discovery": services.version_discovery.report(),
+    }
+
+
 @router.get("/health")
 @router.get("/")
 async def health(request: Request) -> dict[str, Any]:
@@ -34,5 +46,7 @@ async def health(request: Request) -> dict[str, Any]:
             "usable_now": services.token_pool.usable_count(),
         }
         body["protocol"] = services.config.current().cursor_protocol
-        body["canary"] = services.canary.store.latest()
+        # Keys starting with "@" are the canary table's bookkeeping (discovered CLI build, usage runs).
+        body["canary"] = {k: v for k, v in services.canary.store.latest().items() if not k.startswith("@")}
+        body["identity"] = identity_report(services)
     return body

@@ -30,7 +30,7 @@ from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream, estimate_usage
-from cursor_gateway.services.messages import count_input_tokens, resolve_model
+from cursor_gateway.services.messages import budget_level, count_input_tokens, resolve_model
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.messages")
@@ -53,6 +53,10 @@ async def messages(
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = resolve_model(services.catalog, body.model, thinking_requested(body))
+    level = budget_level(body)
+    model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
+    if level and not honoured:
+        ignored = [*ignored, "thinking.budget_tokens"]
     chat_request = to_chat_request(
         body,
         model,

@@ -102,6 +102,11 @@ class GcppHostRequest(BaseModel):
     gcpp_host: StrictStr | None  # required; null clears it (GENERAL_GCPP_HOST applies)
 
 
+class ProtocolRequest(BaseModel):
+    aliases: list[StrictStr]
+    protocol: StrictStr | None  # required; null follows the runtime config
+
+
 class AliasList(RootModel[list[StrictStr]]):
     """`["<alias>", ...]`"""
 
@@ -115,6 +120,7 @@ StatusBody = Annotated[StatusRequest, Depends(json_body(StatusRequest))]
 ProxyBody = Annotated[ProxyRequest, Depends(json_body(ProxyRequest))]
 TimezoneBody = Annotated[TimezoneRequest, Depends(json_body(TimezoneRequest))]
 GcppHostBody = Annotated[GcppHostRequest, Depends(json_body(GcppHostRequest))]
+ProtocolBody = Annotated[ProtocolRequest, Depends(json_body(ProtocolRequest))]
 AliasListBody = Annotated[AliasList, Depends(json_body(AliasList))]
 
 
@@ -163,6 +169,11 @@ def set_timezone(request: Request, body: TimezoneBody) -> dict[str, Any]:
 @router.post("/tokens/gcpp-host/set")
 def set_gcpp_host(request: Request, body: GcppHostBody) -> dict[str, Any]:
     return services_of(request.app).tokens.set_gcpp_host(body.aliases, body.gcpp_host)
+
+
+@router.post("/tokens/protocol/set")
+def set_protocol(request: Request, body: ProtocolBody) -> dict[str, Any]:
+    return services_of(request.app).tokens.set_protocol(body.aliases, body.protocol)
 
 
 @router.post("/tokens/refresh")
