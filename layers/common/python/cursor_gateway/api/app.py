@@ -87,6 +87,7 @@ def all_routers() -> list[APIRouter]:
         messages,
         models,
         proxies,
+        schema,
         tokens,
         utilities,
     )
@@ -102,6 +103,7 @@ def all_routers() -> list[APIRouter]:
         utilities.router,
         proxies.router,
         keys.router,
+        schema.router,
     ]
 
 
