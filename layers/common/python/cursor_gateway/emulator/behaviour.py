@@ -17,6 +17,7 @@ Mode = Literal[
     "http_error",  # a non-200 Connect JSON error instead of a stream
     "stall",  # only server heartbeats, never an answer
     "raw",  # replay `raw_body` byte for byte in `raw_chunks`-sized writes
+    "deaf",  # never read the request, never answer (not even headers), until the client gives up
 ]
 
 

@@ -152,6 +152,10 @@ class FakeCursor:
         if behaviour.mode == "raw":
             await self._raw(stream, behaviour)
             return
+        if behaviour.mode == "deaf":
+            while not stream.closed:  # set when the client resets the stream or the connection ends
+                await asyncio.sleep(0.05)
+            return
         if not content_type.startswith("application/connect+"):
             record.violations.append(f"bad content-type {content_type!r}")
             await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})

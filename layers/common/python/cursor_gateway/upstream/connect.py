@@ -51,8 +51,12 @@ class BidiCall:
         proxy: str = "",
         connect_timeout: float = 10.0,
         compress_requests: bool = False,
+        answer_timeout: float | None = None,
     ) -> None:
         self.url = url
+        # Bounds the wait for the response head (and an error body): an upstream that accepts the stream
+        # but never reads it nor answers must not hold the request until the client gives up.
+        self._answer_timeout = answer_timeout
         self.headers = list(headers)
         self._client = stream_client(url, proxy=proxy, connect_timeout=connect_timeout)
         self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -85,16 +89,23 @@ class BidiCall:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> BidiCall:
-        headers = pyqwest.Headers(self.headers)
-        self._cm = self._client.stream("POST", self.url, headers=headers, content=self._body())
         try:
-            self._response = await self._cm.__aenter__()
+            await asyncio.wait_for(self._open(), self._answer_timeout)
+        except TimeoutError as exc:
+            await self.__aexit__(None, None, None)
+            raise UpstreamTimeout("Cursor did not answer in time") from exc
+        return self
+
+    async def _open(self) -> None:
+        headers = pyqwest.Headers(self.headers)
+        cm = self._client.stream("POST", self.url, headers=headers, content=self._body())
+        try:
+            self._response = await cm.__aenter__()
         except _TRANSPORT_ERRORS as exc:
-            self._cm = None
             raise UpstreamUnavailable(f"Could not reach Cursor: {exc}") from exc
         except TimeoutError as exc:
-            self._cm = None
             raise UpstreamTimeout("Timed out connecting to Cursor") from exc
+        self._cm = cm
         response = self._response
         self.http_version = str(response.http_version)
         try:
@@ -102,7 +113,6 @@ class BidiCall:
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
-        return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
