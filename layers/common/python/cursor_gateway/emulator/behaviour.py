@@ -115,3 +115,15 @@ class Behaviour:
         if "raw_chunks" in obj:
             obj["raw_chunks"] = tuple(obj["raw_chunks"])
         return cls(**obj)
+
+
+# Faults the fake can inject into a share of turns (`FakeCursor.fault_rate`, `emulate --fault-rate`), for
+# soak runs: each one a class the gateway must survive without losing the next request.
+CHAOS: dict[str, Callable[[], Behaviour]] = {
+    "internal_error": lambda: Behaviour.failing("internal"),
+    "overloaded": lambda: Behaviour.failing("overloaded"),
+    "rate_limited": lambda: Behaviour.failing("rate_limited"),
+    "reset_after_text": lambda: Behaviour(mode="reset_after_text"),
+    "error_after_text": lambda: Behaviour(mode="error_after_text"),
+    "malformed_frame": lambda: Behaviour(mode="raw", raw_body=b"\x00\x00\x00\x00\x04\xff\xff\xff\xff"),
+}
