@@ -20,10 +20,15 @@ import collections
 import contextlib
 import copy
 import json
-import logging
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -57,6 +62,7 @@ NASTY_STRINGS = (
 )
 NASTY_NUMBERS = (0, -1, 2**31, 2**53 + 1, 2**63, -(2**63) - 1, 2**64, 10**30, 1.7e308, -1.7e308, 5e-324, -0.0)
 UPSTREAM_STATUSES = {502, 503, 504}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def deep(depth: int) -> Any:
@@ -119,32 +125,56 @@ def in_envelope(path: str, response: requests.Response) -> bool:
     return body.get("status") == "error" and isinstance(body.get("message"), str)
 
 
-class LogCapture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.tracebacks: list[str] = []
+class GatewayProcess:
+    """`cursor-gateway serve` (what `make run` starts) on free ports, its output kept in a file; the whole
+    process group is stopped on exit."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        text = self.format(record)
-        self.lines.append(text)
-        if record.exc_info or "Traceback" in text:
-            self.tracebacks.append(text[:2000])
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        self.data_dir = data_dir
+        self.log_path = data_dir.parent / "gateway.log"
+        path = os.pathsep.join([str(ROOT / "layers/common/python"), os.environ.get("PYTHONPATH", "")])
+        self.env = {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", **env}
+        self.env.pop("MOTO_PORT", None)
+        self.url = ""
+        self.process: subprocess.Popen[bytes] | None = None
 
-    @contextlib.contextmanager
-    def attached(self) -> Iterator[LogCapture]:
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-        targets = [logging.getLogger(), logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")]
-        root_level = logging.getLogger().level
-        logging.getLogger().setLevel(logging.INFO)
-        for logger in targets:
-            logger.addHandler(self)
-        try:
-            yield self
-        finally:
-            for logger in targets:
-                logger.removeHandler(self)
-            logging.getLogger().setLevel(root_level)
+    def __enter__(self) -> GatewayProcess:
+        command = [sys.executable, "-m", "cursor_gateway.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
+        command += [
+            "--moto-port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--template",
+            str(ROOT / "template.yaml"),
+        ]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and self.process.poll() is None:
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", self.log_text())
+            if found:
+                self.url = found.group(1)
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                        return self
+            time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError("gateway did not start:\n" + self.log_text()[-3000:])
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(20)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @dataclass
@@ -157,6 +187,7 @@ class Report:
     leaks: list[str] = field(default_factory=list)
     seconds: float = 0.0
     operations: int = 0
+    slowest: list[tuple[float, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         counts: collections.Counter[str] = collections.Counter()
@@ -165,7 +196,8 @@ class Report:
         return (
             f"fuzz: {self.cases} cases ({self.hostile} with a hostile value) over {self.operations} operations in {self.seconds:.1f} s; "
             f"status classes {dict(counts)}; 500s {len(self.server_errors)}; "
-            f"check failures {len(self.failures)}; secret leaks {len(self.leaks)}"
+            f"check failures {len(self.failures)}; secret leaks {len(self.leaks)}; slowest "
+            + ", ".join(f"{name} {seconds:.1f} s" for seconds, name in sorted(self.slowest, reverse=True)[:4])
         )
 
 
@@ -196,8 +228,10 @@ def run_fuzz(
     session = requests.Session()
     started = time.monotonic()
     for operation in operations:
+        began = time.monotonic()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz_operation(operation, mode, base_url, headers, secrets, examples, seed, session, report)
+        report.slowest.append((time.monotonic() - began, f"{operation.method.upper()} {operation.path}"))
     report.seconds = time.monotonic() - started
     session.close()
     return report
