@@ -4,7 +4,7 @@ deeper and prints the figures).
 
 The operations come from the served schema, so a route added by anyone is fuzzed without a list to keep.
 Schemathesis generates valid (positive) and invalid (negative) cases per operation; on top of that, a
-third of the JSON bodies get one leaf replaced by a hostile value (lone surrogates, NUL, 70 KB strings,
+half of the JSON bodies get one leaf, or every string, replaced by a hostile value (lone surrogates, NUL, 70 KB strings,
 a 400-deep nesting, numbers at the 64-bit and float edges). Every response is checked:
 - no 500, and a 502/503/504 only where the operation documents it (the upstream or the pool);
 - status code, content type and body conform to the schema (errors in the surface's envelope);
@@ -96,16 +96,31 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 
 @st.composite
 def hostile(draw: st.DrawFn, case: Any) -> tuple[Any, Any]:
-    """The case, and (one time in three) its JSON body with one leaf made hostile: sent as is, outside
+    """The case, and (one time in two) a hostile variant of its JSON body: one leaf replaced by a
+    hostile value, or every string in it replaced by one hostile string. Sent as is, outside
     schemathesis (which cannot validate a body holding a lone surrogate)."""
     body = getattr(case, "body", None)
-    if not isinstance(body, dict | list) or draw(st.integers(0, 2)) != 0:
+    how = draw(st.integers(0, 5))
+    if not isinstance(body, dict | list) or how > 2:
         return case, None
     leaves = list(_leaves(body))
+    if how == 2:
+        text = draw(st.sampled_from(NASTY_STRINGS))
+        mutated = copy.deepcopy(body)
+        for path in leaves:
+            if isinstance(_get(mutated, path), str):
+                mutated = _replace(mutated, path, text)
+        return case, mutated
     new = draw(st.sampled_from(NASTY_VALUES))
     if leaves:
         return case, _replace(copy.deepcopy(body), draw(st.sampled_from(leaves)), new)
     return case, ({**body, "fuzz": new} if isinstance(body, dict) else [new])
+
+
+def _get(value: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
 
 
 ENVELOPE_KEYS = {"openai": "error", "anthropic": "type", "admin": "status"}

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from cursor_gateway.adapters.openai_request import IMAGE_TYPES, conversation_id_for
+from cursor_gateway.adapters.openai_request import IMAGE_TYPES, any_case_of, conversation_id_for
 from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice, ToolCall, ToolSpec
 from cursor_gateway.domain.tools import name_problem, schema_problem
 from cursor_gateway.errors import InvalidRequest, UnsupportedParameter
@@ -40,7 +40,9 @@ _SKIPPED_BLOCKS = {"thinking", "redacted_thinking"}
 
 class AnthropicMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: StrictStr
+    # `user` or `assistant` in any case; checked by to_chat_request (whose 400 says where system text goes)
+    # and published as the pattern it is.
+    role: StrictStr = Field(json_schema_extra=any_case_of(("user", "assistant")))
     content: StrictStr | list[dict[str, Any]]
 
 
@@ -55,7 +57,7 @@ class MessagesIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: StrictStr = Field(min_length=1)
-    messages: list[AnthropicMessageIn]
+    messages: list[AnthropicMessageIn] = Field(json_schema_extra={"minItems": 1})  # [] refused later
     max_tokens: StrictInt | None = Field(default=None, ge=1)
     system: StrictStr | list[dict[str, Any]] | None = None
     stream: StrictBool = False

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
@@ -54,6 +55,14 @@ _ROLES: dict[str, Role] = {
     "ai": "assistant",
     "tool": "tool",
 }
+
+
+def any_case_of(names: Iterable[str]) -> dict[str, Any]:
+    """A JSON Schema pattern matching these names in any letter case (JSON Schema regexes have no flags)."""
+    spelled = ("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in n) for n in sorted(names))
+    return {"pattern": "^(" + "|".join(spelled) + ")$"}
+
+
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 CONVERSATION_NAMESPACE = uuid.UUID("4f3c2a10-6b1e-4c47-9a35-0c1b7d2e9f61")
 
@@ -65,7 +74,9 @@ class StreamOptions(BaseModel):
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: StrictStr
+    # OpenAI's roles and the aliases `human` / `ai`, in any case; checked by to_chat_request (whose 400
+    # names the message) and published as the pattern it is.
+    role: StrictStr = Field(json_schema_extra=any_case_of(_ROLES))
     content: StrictStr | list[dict[str, Any]] | None = None
     name: StrictStr | None = None
     tool_calls: list[dict[str, Any]] | None = None
@@ -83,7 +94,7 @@ class ChatCompletionIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: StrictStr = Field(min_length=1)
-    messages: list[ChatMessageIn]
+    messages: list[ChatMessageIn] = Field(json_schema_extra={"minItems": 1})  # to_chat_request refuses []
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
     user: StrictStr | None = None
