@@ -281,8 +281,10 @@ async def main_async(args: argparse.Namespace) -> None:
             t0 = time.perf_counter()
             await streams(client, base, quiet, args.baseline_seconds, args.streams)
             quiet_wall = time.perf_counter() - t0
-            await fake_control(fake_url, fault_rate=args.fault_rate)
+            chosen = [n for n in args.faults.split(",") if n] if args.faults else []
+            await fake_control(fake_url, fault_rate=args.fault_rate, **({"faults": chosen} if chosen else {}))
             rss_start, cpu_start = proc_stats(gateway.pid)
+            fake_rss_start, fake_cpu_start = proc_stats(procs[0].pid)
             started = time.perf_counter()
             ends = time.monotonic() + args.seconds
             await asyncio.gather(
@@ -292,10 +294,15 @@ async def main_async(args: argparse.Namespace) -> None:
             wall = time.perf_counter() - started
         await asyncio.sleep(1)
         rss_end, cpu_end = proc_stats(gateway.pid)
+        fake_rss_end, fake_cpu_end = proc_stats(procs[0].pid)
         played = await fake_control(fake_url)
         lost, problems = verify(base, writes, tokens, version_before)
         report(args, tally, writes, played, wall, (rss_start, rss_end), cpu_end - cpu_start, lost, problems)
         baseline(quiet, quiet_wall, tally, wall)
+        print(
+            f"  fake Cursor RSS {fake_rss_start:.1f} -> {fake_rss_end:.1f} MiB, "
+            f"CPU {fake_cpu_end - fake_cpu_start:.1f} s over {wall:.1f} s"
+        )
         tracebacks = log_path.read_text(errors="replace").count("Traceback")
         print(f"gateway log: {tracebacks} tracebacks")
     finally:
@@ -371,6 +378,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=32)
     parser.add_argument("--fault-rate", type=float, default=0.05)
     parser.add_argument("--baseline-seconds", type=float, default=15.0)
+    parser.add_argument("--faults", default="", help="only these emulator CHAOS faults, comma list")
     parser.add_argument("--writers", default="tokens,config,keys", help="admin writers to run alongside")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -96,6 +96,7 @@ class FakeCursor:
         self.fault_rate = 0.0
         self.fault_rng = random.Random(0)
         self.faults_played: collections.Counter[str] = collections.Counter()
+        self.fault_names: list[str] = sorted(CHAOS)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class FakeCursor:
 
     def behaviour_for(self, bearer: str) -> Behaviour:
         if self.fault_rate and self.fault_rng.random() < self.fault_rate:
-            name = self.fault_rng.choice(sorted(CHAOS))
+            name = self.fault_rng.choice(self.fault_names)
             self.faults_played[name] += 1
             return CHAOS[name]()
         return self.by_token.get(bearer, self.default)
@@ -493,6 +494,8 @@ class FakeCursor:
                 self.by_token[token] = Behaviour.from_json(spec)
             if "fault_rate" in obj:
                 self.fault_rate = float(obj["fault_rate"])
+            if obj.get("faults"):
+                self.fault_names = [name for name in obj["faults"] if name in CHAOS]
         await _json(
             stream,
             200,
