@@ -21,6 +21,7 @@ def key_can_exist(value: str) -> bool:
     of 70 KB, sent by a client) is "not found", never a storage error answered 503."""
     return 0 < len(value.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES
 
+
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str], Any] = {}
 
