@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: venv tools run test proto lint build bench bench-tab cold-start
+.PHONY: venv tools run test proto lint build bench bench-tab cold-start fuzz soak
 
 venv: $(STAMP)
 
@@ -89,3 +89,15 @@ cold-start: venv
 .PHONY: demo
 demo: venv
 	@exec $(BIN)/cursor-gateway demo
+# Deeper schema fuzz than the bounded run in `make test` (tests/fuzz): FUZZ_EXAMPLES cases per operation
+# and mode, FUZZ_SEED to explore elsewhere. Prints the figures (cases, status classes, 500s, failures).
+FUZZ_EXAMPLES ?= 60
+FUZZ_SEED ?= 16
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m pytest tests/fuzz -q -s --timeout 1800
+
+# Soak: 32 streams with 5% upstream faults plus concurrent admin writes for SOAK_SECONDS; prints figures
+# (served, error classes, p50/p99, RSS growth, writes lost), never gates.
+SOAK_SECONDS ?= 60
+soak: venv
+	$(BIN)/python bench/bench_soak.py --seconds $(SOAK_SECONDS)

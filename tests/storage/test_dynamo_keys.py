@@ -106,3 +106,12 @@ def test_a_built_key_authenticates_until_revoked(store: DynamoKeyStore) -> None:
     service.revoke([built["id"]])
     with pytest.raises(AuthenticationFailed):
         anyio.run(service.authenticate, gateway_key)
+
+
+@pytest.mark.parametrize("key_id", ["", "k" * 3000])
+def test_an_id_dynamodb_cannot_hold_is_unknown_not_a_storage_error(
+    store: DynamoKeyStore, key_id: str
+) -> None:
+    assert store.get(key_id) is None
+    assert store.revoke(key_id, 1.0) is False
+    assert store.touch(key_id, 1.0, 60.0) is False

@@ -242,3 +242,14 @@ def test_concurrent_read_modify_write_loses_no_update(aws_env: None) -> None:
         assert conflicts > 0  # the writers really did race
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("alias", ["", "x" * 3000])
+def test_a_key_dynamodb_cannot_hold_is_not_found_not_a_storage_error(store: TokenStore, alias: str) -> None:
+    # Client input (an empty alias, 3 KB of it) used to reach DynamoDB and come back a ValidationException,
+    # answered 503 storage_unavailable; in memory it was simply unknown. Both stores now agree.
+    store.put_new(record("a"))
+    assert store.get(alias) is None
+    assert store.delete(alias) is False
+    with pytest.raises(NotFound):
+        store.update_fields(alias, {"timezone": "UTC"})

@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     emulate.add_argument("--host", default="127.0.0.1")
     emulate.add_argument("--port", type=int, default=3100)
     emulate.add_argument("--delay", type=float, default=0.02, help="seconds between streamed deltas")
+    emulate.add_argument("--fault-rate", type=float, default=0.0, help="share of turns that play a fault")
+    emulate.add_argument("--fault-seed", type=int, default=0, help="seed of the fault choice")
 
     from cursor_gateway.local import demo
 

@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from cursor_gateway.adapters.openai_request import IMAGE_TYPES, conversation_id_for
+from cursor_gateway.adapters.openai_request import IMAGE_TYPES, any_case_of, conversation_id_for
 from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice, ToolCall, ToolSpec
 from cursor_gateway.domain.tools import name_problem, schema_problem
 from cursor_gateway.errors import InvalidRequest, UnsupportedParameter
@@ -40,23 +40,38 @@ _SKIPPED_BLOCKS = {"thinking", "redacted_thinking"}
 
 class AnthropicMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: str
-    content: str | list[dict[str, Any]]
+    # `user` or `assistant` in any case; checked by to_chat_request (whose 400 says where system text goes)
+    # and published as the pattern it is.
+    role: StrictStr = Field(json_schema_extra=any_case_of(("user", "assistant")))
+    content: StrictStr | list[dict[str, Any]]
+
+
+def _number(low: float, high: float) -> Any:
+    """A JSON number in [low, high] (Anthropic's range): never a string, a bool, NaN or infinity."""
+    return Field(default=None, strict=True, ge=low, le=high, allow_inf_nan=False)
 
 
 class MessagesIn(BaseModel):
-    """The body of `/v1/messages`; `/v1/messages/count_tokens` takes the same minus max_tokens/stream."""
+    """The body of `/v1/messages`; `/v1/messages/count_tokens` takes the same minus max_tokens/stream.
+    Ignored parameters are still type-checked as Anthropic does; unknown ones are let through."""
 
     model_config = ConfigDict(extra="allow")
-    model: str = Field(min_length=1)
-    messages: list[AnthropicMessageIn]
-    max_tokens: int | None = Field(default=None, ge=1)
-    system: str | list[dict[str, Any]] | None = None
-    stream: bool = False
+    model: StrictStr = Field(min_length=1)
+    messages: list[AnthropicMessageIn] = Field(json_schema_extra={"minItems": 1})  # [] refused later
+    max_tokens: StrictInt | None = Field(default=None, ge=1)
+    system: StrictStr | list[dict[str, Any]] | None = None
+    stream: StrictBool = False
     thinking: dict[str, Any] | None = None
     tools: list[Any] | None = None
     tool_choice: dict[str, Any] | None = None
     mcp_servers: list[Any] | None = None
+    # Ignored (IGNORED), typed as Anthropic types them.
+    temperature: float | None = _number(0, 1)
+    top_p: float | None = _number(0, 1)
+    top_k: StrictInt | None = Field(default=None, ge=0)
+    stop_sequences: list[StrictStr] | None = None
+    metadata: dict[str, Any] | None = None
+    service_tier: StrictStr | None = None
 
 
 def check_parameters(body: MessagesIn) -> list[str]:
@@ -64,7 +79,8 @@ def check_parameters(body: MessagesIn) -> list[str]:
     if body.mcp_servers:
         raise UnsupportedParameter("The MCP connector (mcp_servers) is not supported", param="mcp_servers")
     extra = body.model_extra or {}
-    return sorted(k for k, v in extra.items() if v is not None and k in IGNORED)
+    values = {**extra, **{k: getattr(body, k) for k in IGNORED if k in MessagesIn.model_fields}}
+    return sorted(k for k in IGNORED if values.get(k) is not None)
 
 
 def thinking_requested(body: MessagesIn) -> bool | None:

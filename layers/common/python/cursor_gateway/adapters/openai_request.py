@@ -11,10 +11,11 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice, Role, ToolCall, ToolSpec
 from cursor_gateway.domain.tools import EMPTY_SCHEMA, name_problem, schema_problem
@@ -54,38 +55,75 @@ _ROLES: dict[str, Role] = {
     "ai": "assistant",
     "tool": "tool",
 }
+
+
+def any_case_of(names: Iterable[str]) -> dict[str, Any]:
+    """A JSON Schema pattern matching these names in any letter case (JSON Schema regexes have no flags)."""
+    spelled = ("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in n) for n in sorted(names))
+    return {"pattern": "^(" + "|".join(spelled) + ")$"}
+
+
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"}
 CONVERSATION_NAMESPACE = uuid.UUID("4f3c2a10-6b1e-4c47-9a35-0c1b7d2e9f61")
 
 
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: str
-    content: str | list[dict[str, Any]] | None = None
-    name: str | None = None
+    # OpenAI's roles and the aliases `human` / `ai`, in any case; checked by to_chat_request (whose 400
+    # names the message) and published as the pattern it is.
+    role: StrictStr = Field(json_schema_extra=any_case_of(_ROLES))
+    content: StrictStr | list[dict[str, Any]] | None = None
+    name: StrictStr | None = None
     tool_calls: list[dict[str, Any]] | None = None
-    tool_call_id: str | None = None
+    tool_call_id: StrictStr | None = None
+
+
+def _number(low: float, high: float) -> Any:
+    """A JSON number in [low, high] (OpenAI's range): never a string, a bool, NaN or infinity."""
+    return Field(default=None, strict=True, ge=low, le=high, allow_inf_nan=False)
 
 
 class ChatCompletionIn(BaseModel):
+    """The body of `/v1/chat/completions`. Ignored parameters are still type-checked as OpenAI does
+    (a `temperature` of "hot" is a 400 there, so it is here); unknown parameters are let through."""
+
     model_config = ConfigDict(extra="allow")
-    model: str = Field(min_length=1)
-    messages: list[ChatMessageIn]
-    stream: bool = False
+    model: StrictStr = Field(min_length=1)
+    messages: list[ChatMessageIn] = Field(json_schema_extra={"minItems": 1})  # to_chat_request refuses []
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
-    user: str | None = None
-    n: int | None = None
-    logprobs: bool | None = None
-    top_logprobs: int | None = None
-    modalities: list[str] | None = None
+    user: StrictStr | None = None
+    n: StrictInt | None = None
+    logprobs: StrictBool | None = None
+    top_logprobs: StrictInt | None = None
+    modalities: list[StrictStr] | None = None
     tools: list[Any] | None = None
-    tool_choice: str | dict[str, Any] | None = None
+    tool_choice: StrictStr | dict[str, Any] | None = None
     functions: list[dict[str, Any]] | None = None
+    # Ignored (IGNORED), typed as OpenAI types them.
+    temperature: float | None = _number(0, 2)
+    top_p: float | None = _number(0, 1)
+    presence_penalty: float | None = _number(-2, 2)
+    frequency_penalty: float | None = _number(-2, 2)
+    max_tokens: StrictInt | None = Field(default=None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(default=None, ge=1)
+    stop: StrictStr | list[StrictStr] | None = None
+    seed: StrictInt | None = None
+    logit_bias: dict[StrictStr, Annotated[float, Field(strict=True, ge=-100, le=100)]] | None = None
+    metadata: dict[StrictStr, StrictStr] | None = None
+    store: StrictBool | None = None
+    service_tier: StrictStr | None = None
+    parallel_tool_calls: StrictBool | None = None
+    response_format: dict[str, Any] | None = None
+    reasoning_effort: StrictStr | None = None
+    prediction: dict[str, Any] | None = None
+    web_search_options: dict[str, Any] | None = None
+    verbosity: StrictStr | None = None
 
 
 def check_parameters(body: ChatCompletionIn) -> list[str]:
@@ -106,7 +144,7 @@ def check_parameters(body: ChatCompletionIn) -> list[str]:
         raise UnsupportedParameter(no_functions, param="functions")
     if extra.get("function_call") is not None:
         raise UnsupportedParameter(no_functions, param="function_call")
-    return sorted(k for k, v in extra.items() if v is not None and k in IGNORED)
+    return sorted(k for k in IGNORED if getattr(body, k) is not None)
 
 
 def _image(url: str, index: int) -> ImagePart:
@@ -168,6 +206,11 @@ def _tool_call(index: int, position: int, call: Any) -> ToolCall:
 
 
 def _content(index: int, role: Role, m: ChatMessageIn) -> Message:
+    if m.content is None and role != "assistant":
+        # Only an assistant turn may omit its text (it carries tool_calls instead), as at OpenAI.
+        raise InvalidRequest(
+            f"messages[{index}].content is required for {m.role} messages", param=f"messages[{index}].content"
+        )
     if m.content is None or isinstance(m.content, str):
         return Message(role, m.content or "")
     texts: list[str] = []

@@ -87,6 +87,7 @@ def all_routers() -> list[APIRouter]:
         messages,
         models,
         proxies,
+        schema,
         tab,
         tokens,
         utilities,
@@ -104,6 +105,7 @@ def all_routers() -> list[APIRouter]:
         proxies.router,
         keys.router,
         tab.router,
+        schema.router,
     ]
 
 

@@ -154,3 +154,8 @@ async def require_chat_key(request: Request) -> Caller:
             "key", f"sk-{dynamic.fingerprint}", overrides=dict(dynamic.overrides), credential=dynamic.record
         )
     raise AuthenticationFailed("Invalid API key")
+
+
+# How api.openapi publishes who may call a route that depends on these.
+setattr(require_admin, "__openapi_security__", [{"AdminBearer": []}])  # noqa: B010
+setattr(require_chat_key, "__openapi_security__", [{"ChatBearer": []}, {"ChatApiKey": []}])  # noqa: B010

@@ -68,14 +68,38 @@ def describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
     if not errors:
         return "Invalid request body", None
     first = errors[0]
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    param = ".".join(loc) or None
     if first.get("type") == "json_invalid":
-        return "Request body is not valid JSON", None
+        # The parser's reason (e.g. "lone leading surrogate in hex escape at line 1 column 12").
+        reason = (first.get("ctx") or {}).get("error")
+        return f"Request body is not valid JSON{f': {reason}' if reason else ''}", None
+    param = _param(_common_location(errors))
     if first.get("type") == "missing":
         return f"Missing required parameter: '{param}'", param
     msg = str(first.get("msg", "invalid value"))
     return (f"Invalid value for '{param}': {msg}" if param else msg), param
+
+
+def _common_location(errors: Any) -> list[Any]:
+    """The location of the first error, cut where a union's alternatives part ways: `stop: 7` fails
+    both `stop.str` and `stop.list[str]`, and the parameter to name is `stop`."""
+    loc = [p for p in errors[0].get("loc", ()) if p != "body"]
+    for other in errors[1:]:
+        other_loc = [p for p in other.get("loc", ()) if p != "body"]
+        if other_loc[:1] != loc[:1]:
+            continue
+        shared = 0
+        while shared < min(len(loc), len(other_loc)) and loc[shared] == other_loc[shared]:
+            shared += 1
+        loc = loc[:shared]
+    return loc
+
+
+def _param(loc: list[Any]) -> str | None:
+    """`messages[0].content`, the way OpenAI names a parameter."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or None
 
 
 def install(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ Mode = Literal[
     "raw",  # replay `raw_body` byte for byte in `raw_chunks`-sized writes
     "empty_turn",  # HTTP 200, a turn end and nothing else (a blocked account, emulator/compat.py)
     "error_after_turn_end",  # a normal answer, then `error` in the end-stream after turn_ended
+    "deaf",  # never read the request, never answer (not even headers), until the client gives up
 ]
 
 
@@ -125,3 +126,15 @@ class Behaviour:
         if "raw_chunks" in obj:
             obj["raw_chunks"] = tuple(obj["raw_chunks"])
         return cls(**obj)
+
+
+# Faults the fake can inject into a share of turns (`FakeCursor.fault_rate`, `emulate --fault-rate`), for
+# soak runs: each one a class the gateway must survive without losing the next request.
+CHAOS: dict[str, Callable[[], Behaviour]] = {
+    "internal_error": lambda: Behaviour.failing("internal"),
+    "overloaded": lambda: Behaviour.failing("overloaded"),
+    "rate_limited": lambda: Behaviour.failing("rate_limited"),
+    "reset_after_text": lambda: Behaviour(mode="reset_after_text"),
+    "error_after_text": lambda: Behaviour(mode="error_after_text"),
+    "malformed_frame": lambda: Behaviour(mode="raw", raw_body=b"\x00\x00\x00\x00\x04\xff\xff\xff\xff"),
+}

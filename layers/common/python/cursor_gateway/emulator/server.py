@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import json
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,7 @@ from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.envelope import EnvelopeDecoder, ProtocolViolation, encode_envelope
 from cursor_gateway.emulator.account import PATHS as ACCOUNT_PATHS
 from cursor_gateway.emulator.account import AccountState, serve_account
-from cursor_gateway.emulator.behaviour import FAILURES, Behaviour
+from cursor_gateway.emulator.behaviour import CHAOS, FAILURES, Behaviour
 from cursor_gateway.emulator.h2server import H2Server, H2Stream
 from cursor_gateway.emulator.tab import PATHS as TAB_PATHS
 from cursor_gateway.emulator.tab import TabState, serve_tab
@@ -95,6 +97,11 @@ class FakeCursor:
         # Also publish the October 2026 catalog with parameters and variants (emulator/compat.py).
         self.catalog_2026 = False
         self.server = H2Server(self.handle)
+        # Chaos for soak runs: this share of agent turns plays one of behaviour.CHAOS instead.
+        self.fault_rate = 0.0
+        self.fault_rng = random.Random(0)
+        self.faults_played: collections.Counter[str] = collections.Counter()
+        self.fault_names: list[str] = sorted(CHAOS)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -110,6 +117,10 @@ class FakeCursor:
         return f"http://127.0.0.1:{self.server.port}"
 
     def behaviour_for(self, bearer: str) -> Behaviour:
+        if self.fault_rate and self.fault_rng.random() < self.fault_rate:
+            name = self.fault_rng.choice(self.fault_names)
+            self.faults_played[name] += 1
+            return CHAOS[name]()
         return self.by_token.get(bearer, self.default)
 
     # -- routing ------------------------------------------------------------------------------------------
@@ -162,6 +173,10 @@ class FakeCursor:
         behaviour = self.behaviour_for(record.bearer)
         if behaviour.mode == "raw":
             await self._raw(stream, behaviour)
+            return
+        if behaviour.mode == "deaf":
+            while not stream.closed:  # set when the client resets the stream or the connection ends
+                await asyncio.sleep(0.05)
             return
         if not content_type.startswith("application/connect+"):
             record.violations.append(f"bad content-type {content_type!r}")
@@ -527,7 +542,15 @@ class FakeCursor:
                 self.default = Behaviour.from_json(obj["default"])
             for token, spec in (obj.get("tokens") or {}).items():
                 self.by_token[token] = Behaviour.from_json(spec)
-        await _json(stream, 200, {"runs": len(self.runs), "mode": self.default.mode})
+            if "fault_rate" in obj:
+                self.fault_rate = float(obj["fault_rate"])
+            if obj.get("faults"):
+                self.fault_names = [name for name in obj["faults"] if name in CHAOS]
+        await _json(
+            stream,
+            200,
+            {"runs": len(self.runs), "mode": self.default.mode, "faults_played": dict(self.faults_played)},
+        )
 
     async def _raw(self, stream: H2Stream, behaviour: Behaviour) -> None:
         await stream.respond(200, [("content-type", behaviour.raw_content_type)])
@@ -569,7 +592,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def main() -> None:
-        fake = await FakeCursor(Behaviour(delay=args.delay)).start(args.host, args.port)
+        fake = FakeCursor(Behaviour(delay=args.delay))
+        fake.fault_rate = getattr(args, "fault_rate", 0.0)
+        fake.fault_rng.seed(getattr(args, "fault_seed", 0))
+        await fake.start(args.host, args.port)
         print(f"Fake Cursor upstream (HTTP/2 cleartext) on http://{args.host}:{fake.server.port}", flush=True)
         print(f"Point the gateway at it: CURSOR_API_URL=http://{args.host}:{fake.server.port}", flush=True)
         try:

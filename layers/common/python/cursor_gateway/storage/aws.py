@@ -12,6 +12,15 @@ import threading
 from typing import Any
 
 DEFAULT_REGION = "us-east-1"
+# DynamoDB refuses a string partition key that is empty or over 2048 bytes of UTF-8 (ValidationException).
+MAX_KEY_BYTES = 2048
+
+
+def key_can_exist(value: str) -> bool:
+    """Whether an item could be stored under this key: a lookup by any other key (an empty alias, an id
+    of 70 KB, sent by a client) is "not found", never a storage error answered 503."""
+    return 0 < len(value.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES
+
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str], Any] = {}

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from cursor_gateway.domain.keys import GatewayKey
 from cursor_gateway.errors import Conflict
+from cursor_gateway.storage.aws import key_can_exist
 from cursor_gateway.storage.tokens import StorageUnavailable
 
 
@@ -144,6 +145,8 @@ class DynamoKeyStore:
             raise DuplicateKeyId(f"Key id {key.id} exists")
 
     def get(self, key_id: str) -> GatewayKey | None:
+        if not key_can_exist(key_id):
+            return None
         answer = self._call("get_item", TableName=self.table, Key=self._key(key_id), ConsistentRead=True)
         item = answer.get("Item") if answer else None
         return _from_item(item) if item else None
@@ -159,6 +162,8 @@ class DynamoKeyStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def revoke(self, key_id: str, now: float) -> bool:
+        if not key_can_exist(key_id):
+            return False
         return (
             bool(
                 self._call(
@@ -176,6 +181,8 @@ class DynamoKeyStore:
         )  # already revoked: still a success
 
     def touch(self, key_id: str, now: float, interval: float) -> bool:
+        if not key_can_exist(key_id):
+            return False
         return bool(
             self._call(
                 "update_item",

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from cursor_gateway.domain.tokens import TokenHealth, TokenRecord
 from cursor_gateway.errors import Conflict, GatewayError, NotFound
+from cursor_gateway.storage.aws import key_can_exist
 
 Clock = Callable[[], float]
 
@@ -324,6 +325,8 @@ class DynamoTokenStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get(self, alias: str) -> TokenRecord | None:
+        if not key_can_exist(alias):
+            return None
         answer = self._call("get_item", TableName=self.table, Key=self._key(alias), ConsistentRead=True)
         return item_to_record(answer["Item"]) if answer.get("Item") else None
 
@@ -424,6 +427,8 @@ class DynamoTokenStore:
         return stored
 
     def delete(self, alias: str) -> bool:
+        if not key_can_exist(alias):
+            return False
         answer = self._call("delete_item", TableName=self.table, Key=self._key(alias), ReturnValues="ALL_OLD")
         return bool(answer.get("Attributes"))
 
@@ -433,6 +438,8 @@ class DynamoTokenStore:
         self, alias: str, sets: dict[str, dict[str, Any]], expected_version: int | None
     ) -> TokenRecord:
         """SET only the given attributes (plus version and updated_at): other fields are never rewritten."""
+        if not key_can_exist(alias):
+            raise NotFound(f"Token '{alias[:64]}' does not exist")
         names = {"#a": "alias", "#v": "version", "#u": "updated_at"}
         values: dict[str, Any] = {
             ":one": _number(1),

@@ -98,6 +98,7 @@ class AgentProfile:
             self._headers(request, credential, identity),
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,
+            answer_timeout=settings.cursor_first_event_timeout,
         )
         call.send(msgs.encode(plan.run_request, self.codec))
         async with call:

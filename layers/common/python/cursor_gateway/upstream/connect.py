@@ -57,8 +57,12 @@ class BidiCall:
         proxy: str = "",
         connect_timeout: float = 10.0,
         compress_requests: bool = False,
+        answer_timeout: float | None = None,
     ) -> None:
         self.url = url
+        # Bounds the wait for the response head (and an error body): an upstream that accepts the stream
+        # but never reads it nor answers must not hold the request until the client gives up.
+        self._answer_timeout = answer_timeout
         self.headers = list(headers)
         self._proxy = proxy
         self._timeout = connect_timeout
@@ -107,6 +111,16 @@ class BidiCall:
 
     async def __aenter__(self) -> BidiCall:
         try:
+            await asyncio.wait_for(self._start(), self._answer_timeout)
+        except TimeoutError as exc:
+            await self.__aexit__(None, None, None)
+            raise UpstreamTimeout("Cursor did not answer in time") from exc
+        return self
+
+    async def _start(self) -> None:
+        """Up to the response head: once on the pooled client, once more on a fresh connection when the
+        pooled one was dead before Cursor answered (issue 19), then the status and content type."""
+        try:
             try:
                 self._response = await self._open(self._client)
             except _TRANSPORT_ERRORS as exc:
@@ -131,7 +145,6 @@ class BidiCall:
             honour_retry_after(exc, response.headers.get("retry-after"))
             await self.__aexit__(None, None, None)
             raise
-        return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

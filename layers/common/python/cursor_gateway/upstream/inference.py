@@ -73,6 +73,7 @@ class InferenceProfile:
             self._headers(request, credential, identity),
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,
+            answer_timeout=settings.cursor_first_event_timeout,
         )
         call.send(msgs.encode(plan.run_request))
         async with call:

@@ -86,6 +86,7 @@ class LegacyProfile:
             headers,
             proxy=credential.proxy,
             connect_timeout=settings.cursor_connect_timeout,
+            answer_timeout=settings.cursor_first_event_timeout,
             compress_requests=True,
         )
         # The whole request is one frame; half-close right away so the server starts answering.

@@ -41,6 +41,10 @@ def require_admin_or_basic(request: Request) -> Caller:
     return require_admin(Request({**request.scope, "headers": headers}))
 
 
+# api.openapi: these routes take the admin bearer or Cursor's Basic form.
+setattr(require_admin_or_basic, "__openapi_security__", [{"AdminBearer": []}, {"CursorBasic": []}])  # noqa: B010
+
+
 def _service(request: Request) -> AnalyticsService:
     service: AnalyticsService = services_of(request.app).analytics
     return service

@@ -18,6 +18,7 @@ from cursor_gateway.api import sse
 from cursor_gateway.api.answering import collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.api.body import json_body
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError
@@ -29,7 +30,9 @@ log = logging.getLogger("cursor_gateway.api.chat")
 
 @router.post("/v1/chat/completions", response_model=None)
 async def chat_completions(
-    body: ChatCompletionIn, request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
+    request: Request,
+    caller: Annotated[Caller, Depends(require_chat_key)],
+    body: Annotated[ChatCompletionIn, Depends(json_body(ChatCompletionIn))],
 ) -> StreamingResponse | JSONResponse:
     # MAX_STREAM_SECONDS counts from the request's arrival: that is what API Gateway and Lambda count.
     deadline = asyncio.get_running_loop().time()

@@ -27,6 +27,7 @@ from cursor_gateway.api import sse
 from cursor_gateway.api.answering import collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.api.body import json_body
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream, estimate_usage
@@ -43,7 +44,9 @@ def event_bytes(name: str, data: dict[str, Any]) -> bytes:
 
 @router.post("/v1/messages", response_model=None)
 async def messages(
-    body: MessagesIn, request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
+    request: Request,
+    caller: Annotated[Caller, Depends(require_chat_key)],
+    body: Annotated[MessagesIn, Depends(json_body(MessagesIn))],
 ) -> StreamingResponse | JSONResponse:
     # MAX_STREAM_SECONDS counts from the request's arrival, as for chat completions.
     deadline = asyncio.get_running_loop().time()
@@ -106,7 +109,9 @@ async def _sse(
 
 @router.post("/v1/messages/count_tokens")
 async def count_tokens(
-    body: MessagesIn, request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
+    request: Request,
+    caller: Annotated[Caller, Depends(require_chat_key)],
+    body: Annotated[MessagesIn, Depends(json_body(MessagesIn))],
 ) -> JSONResponse:
     """An approximate count (see services.messages.count_input_tokens); nothing is sent to Cursor."""
     services = services_of(request.app)
