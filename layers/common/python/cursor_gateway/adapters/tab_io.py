@@ -11,7 +11,7 @@ from google.protobuf.message import DecodeError, Message
 
 from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
 from cursor_gateway.codec.tab_errors import TabError, synthetic, tab_error
-from cursor_gateway.codec.tab_json import message_from_json, message_to_json
+from cursor_gateway.codec.tab_json import json_schema, message_from_json, message_to_json
 from cursor_gateway.errors import InvalidRequest, PayloadTooLarge, UpstreamError
 
 MAX_MESSAGE = 4 * 1024 * 1024  # the reference's cap on an encoded request (413 resource_exhausted above)
@@ -34,7 +34,7 @@ def request_bytes(rpc: str, raw: bytes) -> bytes:
     else:
         try:
             obj = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidRequest("Request body is not valid JSON") from None
         message = message_from_json(message_type, obj)
     if rpc == "stream" and not message.HasField("current_file"):  # type: ignore[attr-defined]
@@ -43,6 +43,15 @@ def request_bytes(rpc: str, raw: bytes) -> bytes:
     if len(payload) > MAX_MESSAGE:
         raise PayloadTooLarge("Message exceeds 4 MiB size limit", code="resource_exhausted")
     return payload
+
+
+def request_body_openapi(rpc: str) -> dict[str, Any]:
+    """The route's `openapi_extra`: its body is parsed here, not by api.body, so it says what it takes."""
+    schema = json_schema(MESSAGES[rpc][0].DESCRIPTOR)
+    if rpc == "stream":
+        schema["required"] = ["current_file"]
+    body = {"required": rpc == "stream", "content": {"application/json": {"schema": schema}}}
+    return {"requestBody": body}
 
 
 def answer_json(rpc: str, body: bytes) -> bytes:

@@ -102,6 +102,10 @@ def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
     if kind == FieldDescriptor.TYPE_STRING:
         if not isinstance(value, str):
             raise _invalid(path, "a string")
+        try:
+            value.encode("utf-8")  # a lone surrogate ("\\ud800") is valid JSON but no protobuf string
+        except UnicodeEncodeError:
+            raise _invalid(path, "valid Unicode text (no lone surrogates)") from None
         return value
     if kind == FieldDescriptor.TYPE_ENUM:
         return _enum(field.enum_type, value, path)
@@ -135,6 +139,41 @@ def _enum(enum: EnumDescriptor, value: Any, path: str) -> int:
 
 def _invalid(path: str, expected: str) -> InvalidRequest:
     return InvalidRequest(f"Invalid value for '{path}': expected {expected}", param=path)
+
+
+# -- JSON Schema (for /openapi.json) ------------------------------------------------------------------------
+
+
+def json_schema(descriptor: Descriptor, *, depth: int = 6) -> dict[str, Any]:
+    """What `message_from_json` accepts, as JSON Schema: snake_case properties, all optional, unknown keys
+    allowed, enums as a short name or a number; nesting below `depth` is published as a free object."""
+    properties: dict[str, Any] = {}
+    for field in descriptor.fields:
+        value = _field_schema(field, depth)
+        properties[field.name] = {"type": "array", "items": value} if field.is_repeated else value
+    return {"type": "object", "properties": properties, "additionalProperties": True}
+
+
+def _field_schema(field: FieldDescriptor, depth: int) -> dict[str, Any]:
+    kind = field.type
+    if kind == FieldDescriptor.TYPE_MESSAGE:
+        if depth <= 0:
+            return {"type": "object"}
+        return json_schema(field.message_type, depth=depth - 1)
+    if kind == FieldDescriptor.TYPE_BOOL:
+        return {"type": "boolean"}
+    if kind == FieldDescriptor.TYPE_STRING:
+        return {"type": "string"}
+    if kind == FieldDescriptor.TYPE_ENUM:
+        names = [enum_short_name(field.enum_type, v.number) for v in field.enum_type.values]
+        numbers = [v.number for v in field.enum_type.values]
+        return {"anyOf": [{"type": "string", "enum": names}, {"type": "integer", "enum": numbers}]}
+    if kind in _FLOATS:
+        return {"type": "number"}
+    if kind in _INT_RANGES:
+        low, high = _INT_RANGES[kind]
+        return {"type": "integer", "minimum": low, "maximum": high}
+    return {}
 
 
 # -- message -> JSON ---------------------------------------------------------------------------------------

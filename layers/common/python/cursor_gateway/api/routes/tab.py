@@ -19,7 +19,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from cursor_gateway.adapters.tab_events import sse
-from cursor_gateway.adapters.tab_io import answer_json, broken_stream_event, refusal, request_bytes
+from cursor_gateway.adapters.tab_io import (
+    answer_json,
+    broken_stream_event,
+    refusal,
+    request_body_openapi,
+    request_bytes,
+)
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.errors import UpstreamError
@@ -45,27 +51,27 @@ _DROPPED = {
 }
 
 
-@router.post("/cpp/config", response_model=None)
+@router.post("/cpp/config", response_model=None, openapi_extra=request_body_openapi("config"))
 async def cpp_config(request: Request, caller: CallerDep) -> Response:
     return await _unary(request, caller, "config")
 
 
-@router.post("/cpp/models", response_model=None)
+@router.post("/cpp/models", response_model=None, openapi_extra=request_body_openapi("models"))
 async def cpp_models(request: Request, caller: CallerDep) -> Response:
     return await _unary(request, caller, "models")
 
 
-@router.post("/file/upload", response_model=None)
+@router.post("/file/upload", response_model=None, openapi_extra=request_body_openapi("upload"))
 async def file_upload(request: Request, caller: CallerDep) -> Response:
     return await _unary(request, caller, "upload", pass_through=True)
 
 
-@router.post("/file/sync", response_model=None)
+@router.post("/file/sync", response_model=None, openapi_extra=request_body_openapi("sync"))
 async def file_sync(request: Request, caller: CallerDep) -> Response:
     return await _unary(request, caller, "sync", pass_through=True)
 
 
-@router.post("/cpp/stream", response_model=None)
+@router.post("/cpp/stream", response_model=None, openapi_extra=request_body_openapi("stream"))
 async def cpp_stream(request: Request, caller: CallerDep) -> Response:
     payload = request_bytes("stream", await request.body())
     tab = services_of(request.app).tab
