@@ -76,7 +76,7 @@ def test_bodies_are_parsed_by_json_body_and_published_as_validated(schema: dict[
             assert ref.rsplit("/", 1)[-1] in schema["components"]["schemas"]
         elif method == "post" and "requestBody" in operation:
             # A route that parses its own body (the Tab routes: JSON -> protobuf) publishes it itself.
-            assert operation["requestBody"]["content"]["application/json"]["schema"]["type"] == "object"
+            assert "schema" in operation["requestBody"]["content"]["application/json"]
         elif method == "post":
             # Only actions named by their path take no body.
             assert "{" in path, f"POST {path} publishes no request body"

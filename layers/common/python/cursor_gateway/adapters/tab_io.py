@@ -48,6 +48,8 @@ def request_bytes(rpc: str, raw: bytes) -> bytes:
 def request_body_openapi(rpc: str) -> dict[str, Any]:
     """The route's `openapi_extra`: its body is parsed here, not by api.body, so it says what it takes."""
     schema = json_schema(MESSAGES[rpc][0].DESCRIPTOR)
+    if rpc == "models":  # the body is ignored, whatever it is (the reference's behaviour)
+        schema = {"description": "ignored: AvailableModels takes no fields"}
     if rpc == "stream":
         schema["required"] = ["current_file"]
     body = {"required": rpc == "stream", "content": {"application/json": {"schema": schema}}}

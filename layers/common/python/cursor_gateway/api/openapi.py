@@ -133,6 +133,18 @@ _ANTHROPIC_MESSAGE = {
 }
 _SSE = {"text/event-stream": {"schema": {"type": "string"}}}
 ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/cpp/stream"): {
+        "description": "Copilot++ completion events (model_info, range_replace, text, ... stream_end)",
+        # Each event: `event: <type>` and `data: <a JSON object whose "type" repeats it>`.
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+                }
+            }
+        },
+    },
     ("post", "/v1/chat/completions"): {
         "description": "A chat.completion, or with `stream: true` its chunks as server-sent events",
         "content": {"application/json": {"schema": _OPENAI_COMPLETION}, **_SSE},
