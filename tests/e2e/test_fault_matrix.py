@@ -72,7 +72,9 @@ FAULTS = [
         headers=(("x-should-retry", "false"),),
         message="CURSOR_CLIENT_VERSION",
     ),
-    Fault("empty_turn", lambda: Behaviour(reply="", thinking=""), 200),
+    # A blocked account's answer (HTTP 200, a turn end, nothing else) fails closed (issue 14): a soft
+    # failure that lowers the token's score but keeps it in the pool.
+    Fault("empty_turn", lambda: Behaviour(reply="", thinking=""), 502, "empty_turn"),
     Fault(
         "reset_after_first_byte",
         lambda: Behaviour(mode="reset_after_text"),

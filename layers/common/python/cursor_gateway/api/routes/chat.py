@@ -44,7 +44,7 @@ async def chat_completions(
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)  # config model_aliases first
-    level = effort_level((body.model_extra or {}).get("reasoning_effort"))
+    level = effort_level(body.reasoning_effort)
     model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
     if honoured:
         ignored = [name for name in ignored if name != "reasoning_effort"]
