@@ -18,6 +18,18 @@ from cursor_gateway.errors import InvalidRequest
 from cursor_gateway.services.log_reader import Viewer
 
 router = APIRouter()
+
+
+def _body(properties: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    """The body these routes parse themselves (to name a bad field in a 400), published in /openapi.json."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+QUERY_BODY = _body({"query": {"type": "object", "description": "the /logs/get query fields"}})
+EXPORT_BODY = _body({"query": {"type": "object"}, "format": {"type": "string", "enum": ["csv", "ndjson"]}})
+ALIASES_BODY = _body({"aliases": {"type": "array", "items": {"type": "string"}}})
+NO_BODY = _body({})
 ViewerDep = Annotated[Viewer, Depends(require_viewer)]
 AdminDep = Annotated[Viewer, Depends(require_admin_viewer)]
 
@@ -42,7 +54,7 @@ def _query(services: Any, raw: Any) -> Any:
     return parse_log_query(raw, now_ms=reader.now_ms(), max_limit=reader.max_limit)
 
 
-@router.post("/logs/get")
+@router.post("/logs/get", openapi_extra=QUERY_BODY)
 async def logs_get(request: Request, viewer: ViewerDep) -> dict[str, Any]:
     services = services_of(request.app)
     body = await _json(request, {"query"})
@@ -68,12 +80,15 @@ async def logs_detail(log_id: str, request: Request, viewer: ViewerDep) -> dict[
     return {"status": "success", "log": entry}
 
 
-@router.post("/logs/tokens/get")
+@router.post("/logs/tokens/get", openapi_extra=ALIASES_BODY)
 async def logs_tokens(request: Request, viewer: ViewerDep) -> dict[str, Any]:
     """Account summaries for the aliases in the body (never a credential). A key holder gets only the
-    accounts that served its own requests; others map to null."""
+    accounts that served its own requests; others map to null. The body is the reference's array of
+    aliases, or {"aliases": [...]}."""
     services = services_of(request.app)
     raw = await _json(request)
+    if isinstance(raw, dict) and set(raw) <= {"aliases"}:
+        raw = raw.get("aliases", [])
     if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
         raise InvalidRequest("The request body must be an array of account aliases", param="body")
     aliases = sorted(set(raw))
@@ -111,7 +126,7 @@ def _account_summary(record: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/logs/export")
+@router.post("/logs/export", openapi_extra=EXPORT_BODY)
 async def logs_export(request: Request, viewer: ViewerDep) -> StreamingResponse:
     services = services_of(request.app)
     body = await _json(request, {"query", "format"})
@@ -129,7 +144,7 @@ async def logs_export(request: Request, viewer: ViewerDep) -> StreamingResponse:
     )
 
 
-@router.post("/logs/clear")
+@router.post("/logs/clear", openapi_extra=NO_BODY)
 async def logs_clear(request: Request, viewer: AdminDep) -> dict[str, Any]:
     services = services_of(request.app)
     epoch = await run_in_threadpool(services.log_reader.clear)
@@ -216,7 +231,7 @@ async def api_log_detail(log_id: str, request: Request, viewer: ViewerDep) -> di
     return result
 
 
-@router.post("/api/logs/clear")
+@router.post("/api/logs/clear", openapi_extra=NO_BODY)
 async def api_logs_clear(request: Request, viewer: AdminDep) -> dict[str, Any]:
     return await logs_clear(request, viewer)
 

@@ -138,7 +138,15 @@ async def account_trend(period: str, request: Request, viewer: ViewerDep) -> lis
     return await _trend(request, viewer, "account", period)
 
 
-@router.post("/api/stats/token/clear")
+@router.post(
+    "/api/stats/token/clear",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": {"type": "object", "additionalProperties": False}}},
+        }
+    },
+)
 async def clear(request: Request, viewer: Annotated[Viewer, Depends(require_admin_viewer)]) -> dict[str, Any]:
     stats = services_of(request.app).usage_stats
     epoch = await _run(request, stats.clear)
