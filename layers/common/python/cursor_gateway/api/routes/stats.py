@@ -148,6 +148,9 @@ async def account_trend(period: str, request: Request, viewer: ViewerDep) -> lis
     },
 )
 async def clear(request: Request, viewer: Annotated[Viewer, Depends(require_admin_viewer)]) -> dict[str, Any]:
+    from cursor_gateway.api.routes.logs import _json
+
+    await _json(request, set())  # no fields; bad JSON is still a 400
     stats = services_of(request.app).usage_stats
     epoch = await _run(request, stats.clear)
     return {"status": "success", "message": "Statistics before now are ignored", "epoch_ms": epoch}
