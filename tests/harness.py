@@ -21,6 +21,7 @@ from cursor_gateway.services.container import Services, build_services
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.config import InMemoryConfigStore
 from cursor_gateway.storage.proxies import InMemoryProxyStore
+from cursor_gateway.storage.request_logs_memory import InMemoryRequestLogStore
 from cursor_gateway.storage.tokens import InMemoryTokenStore
 
 T = TypeVar("T")
@@ -88,6 +89,7 @@ def gateway_settings(fake: FakeCursor, **overrides: Any) -> Settings:
 def make_services(settings: Settings, records: list[TokenRecord], **kwargs: Any) -> Services:
     kwargs.setdefault("config_store", InMemoryConfigStore())
     kwargs.setdefault("proxy_store", InMemoryProxyStore())
+    kwargs.setdefault("request_log_store", InMemoryRequestLogStore())
     return build_services(settings, token_store=InMemoryTokenStore(records), **kwargs)
 
 

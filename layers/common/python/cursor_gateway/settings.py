@@ -331,6 +331,42 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Seconds a Tab RPC may take to answer (a unary reply, StreamCpp's first frame, any later frame); "
         "before the first frame, another token is tried.",
     ),
+    # --- request logs and usage statistics (issue 11) ---
+    SettingSpec(
+        "REQUEST_RECORDING",
+        "true",
+        "false records nothing at all, neither log entries nor usage statistics (the benchmark's baseline).",
+    ),
+    SettingSpec(
+        "REQUEST_LOGS_LIMIT",
+        "100",
+        "0 disables request-log entries (usage statistics still count); otherwise the largest page "
+        "POST /logs/get returns (at most 500). Retention is by time (LOG_RETENTION_DAYS).",
+    ),
+    SettingSpec("LOG_RETENTION_DAYS", "30", "Days a request-log entry is kept (DynamoDB TTL)."),
+    SettingSpec(
+        "LOG_STORE_BODIES", "true", "Keep prompt, thinking, answer and chunk delays of each request in S3."
+    ),
+    SettingSpec(
+        "LOG_BODY_RETENTION_DAYS",
+        "3",
+        "Days log bodies are kept (the bucket's lifecycle rule; template parameter LogBodyRetentionDays).",
+    ),
+    SettingSpec("LOG_BODY_MAX_BYTES", "262144", "Each body field is cut at this many bytes, with a marker."),
+    SettingSpec("STATS_TZ", "UTC", "Default IANA time zone of log timestamps and statistics buckets."),
+    SettingSpec("STATS_HOURLY_RETENTION_DAYS", "90", "Days hourly usage counters are kept."),
+    SettingSpec("STATS_DAILY_RETENTION_DAYS", "730", "Days daily usage counters are kept."),
+    SettingSpec(
+        "LOG_SHARDS",
+        "1",
+        "Partitions per day of the request-log table: more spread the write load (the template sets 4 "
+        "in AWS); a listing reads each. Set it before the first entry: ids are placed by it.",
+    ),
+    SettingSpec(
+        "REQUEST_LOGS_TABLE", "cursor-gateway-request-logs", "DynamoDB table of request-log entries."
+    ),
+    SettingSpec("USAGE_STATS_TABLE", "cursor-gateway-usage-stats", "DynamoDB table of usage counters."),
+    SettingSpec("LOG_BODIES_BUCKET", "cursor-gateway-logbodiesbucket", "S3 bucket of request-log bodies."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -428,6 +464,20 @@ class Settings:
     cursor_tab_client_version: str = ""
     cursor_tab_timeout: float = 10.0
     cursor_tab_geo_host: bool = False
+    # --- request logs and usage statistics (issue 11) ---
+    request_recording: bool = True
+    request_logs_limit: int = 100
+    log_retention_days: float = 30.0
+    log_store_bodies: bool = True
+    log_body_retention_days: float = 3.0
+    log_body_max_bytes: int = 262_144
+    stats_tz: str = "UTC"
+    stats_hourly_retention_days: float = 90.0
+    stats_daily_retention_days: float = 730.0
+    log_shards: int = 1
+    request_logs_table: str = "cursor-gateway-request-logs"
+    usage_stats_table: str = "cursor-gateway-usage-stats"
+    log_bodies_bucket: str = "cursor-gateway-logbodiesbucket"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -469,6 +519,22 @@ class Settings:
         self._validate_image_fetch()
         if self.local_ttl_sweep_seconds <= 0:
             raise ValueError("LOCAL_TTL_SWEEP_SECONDS must be > 0")
+        self._validate_request_logs()
+
+    def _validate_request_logs(self) -> None:
+        if self.request_logs_limit < 0 or self.log_body_max_bytes < 1 or self.log_shards < 1:
+            raise ValueError("REQUEST_LOGS_LIMIT must be >= 0, LOG_BODY_MAX_BYTES and LOG_SHARDS >= 1")
+        if (
+            min(self.log_retention_days, self.stats_hourly_retention_days, self.stats_daily_retention_days)
+            <= 0
+        ):
+            raise ValueError("LOG_RETENTION_DAYS and STATS_*_RETENTION_DAYS must be > 0")
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.stats_tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"STATS_TZ: unknown time zone '{self.stats_tz}'") from None
 
     def _validate_image_fetch(self) -> None:
         if self.image_fetch_max_bytes < 1 or self.image_fetch_timeout <= 0:

@@ -84,10 +84,12 @@ def all_routers() -> list[APIRouter]:
         config,
         health,
         keys,
+        logs,
         messages,
         models,
         proxies,
         schema,
+        stats,
         tab,
         tokens,
         utilities,
@@ -106,6 +108,8 @@ def all_routers() -> list[APIRouter]:
         keys.router,
         tab.router,
         schema.router,
+        logs.router,
+        stats.router,
     ]
 
 

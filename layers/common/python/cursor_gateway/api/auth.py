@@ -50,6 +50,8 @@ class Caller:
     # A credential that comes with the key itself (the reference's `sk-` keys): use it instead of the
     # pool. Not stored anywhere, so health bookkeeping for it is best-effort.
     credential: TokenRecord | None = field(default=None, repr=False)
+    # A gateway key's display name (request logs and usage statistics show it beside `key_id`).
+    key_name: str = ""
 
 
 def key_fingerprint(key: str) -> str:
@@ -142,7 +144,13 @@ async def require_chat_key(request: Request) -> Caller:
     services = _services(request)
     if token.startswith(GATEWAY_KEY_PREFIX):
         key = await services.keys.authenticate(token)
-        return Caller("key", f"cgk-{key.id}", pinned_alias=key.token_alias, overrides=dict(key.settings))
+        return Caller(
+            "key",
+            f"cgk-{key.id}",
+            pinned_alias=key.token_alias,
+            overrides=dict(key.settings),
+            key_name=key.name,
+        )
     config = services.config.current()
     if _matches(token, config.share_token):
         return Caller("shared", key_fingerprint(token))

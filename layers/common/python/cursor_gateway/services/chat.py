@@ -165,15 +165,19 @@ class ChatService:
         pinned_alias: str = "",
         overrides: Mapping[str, Any] | None = None,
         credential: Any = None,
+        on_attempt: Callable[[Any, str, ClientIdentity], None] | None = None,
     ) -> ChatStream:
         """The answer, started on the first token that produces a domain event. `pinned_alias` (an
         `AUTH_TOKEN-<alias>` key, or a key bound to a token) allows that token only; `credential` (the
         token inside a reference-style `sk-` key) is used instead of the pool, without health
         bookkeeping or refresh; `overrides` are the key's settings (cursor_protocol, proxy_name,
-        timezone)."""
+        timezone). `on_attempt(record, profile name, identity)` is told of every token tried (the request
+        log's attempts and account)."""
         runtime = self.config.current()
         if credential is not None:
             profile, identity = self._profile(credential, overrides, runtime)
+            if on_attempt is not None:
+                on_attempt(credential, profile.name, identity)
             return await self._open_on(credential, profile, identity, request, overrides, pooled=False)
         model = request.model.cursor_id
         if pinned_alias:
@@ -193,6 +197,8 @@ class ChatService:
             tried += 1
             try:
                 profile, identity = self._profile(record, overrides, runtime)
+                if on_attempt is not None:
+                    on_attempt(record, profile.name, identity)
                 return await self._open_on(record, profile, identity, request, overrides, trial=trial)
             except UpstreamError as exc:
                 log.info(

@@ -23,16 +23,20 @@ if TYPE_CHECKING:
     from cursor_gateway.services.config import ConfigService
     from cursor_gateway.services.images import ImageService
     from cursor_gateway.services.keys import KeyService
+    from cursor_gateway.services.log_reader import LogReader
     from cursor_gateway.services.proxies import ProxyService
+    from cursor_gateway.services.request_log import RequestRecorder
     from cursor_gateway.services.tab import TabService
     from cursor_gateway.services.token_accounts import TokenAccountService
     from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
     from cursor_gateway.services.tokens import TokenAdminService
+    from cursor_gateway.services.usage_stats import UsageStatsService
     from cursor_gateway.services.version_discovery import VersionDiscovery
     from cursor_gateway.storage.canary import CanaryStore
     from cursor_gateway.storage.config import ConfigStore
     from cursor_gateway.storage.keys import KeyStore
     from cursor_gateway.storage.proxies import ProxyStore
+    from cursor_gateway.storage.request_logs import RequestLogStore
     from cursor_gateway.storage.tokens import TokenStore
 
 # Uptime counts from when this process loaded the app, not from its first request (services are lazy).
@@ -192,6 +196,39 @@ class Services:
 
         return build_analytics_service(self.settings, clock=self.clock)
 
+    # -- request logs and usage statistics (issue 11) -----------------------------------------------------
+
+    @cached_property
+    def request_log_store(self) -> RequestLogStore:
+        from cursor_gateway.storage.request_logs import DynamoRequestLogStore
+
+        store: RequestLogStore = self._supplied("request_log_store") or DynamoRequestLogStore(
+            self.settings.request_logs_table,
+            self.settings.usage_stats_table,
+            self.settings.log_bodies_bucket,
+            shards=self.settings.log_shards,
+        )
+        return store
+
+    @cached_property
+    def request_log(self) -> RequestRecorder:
+        """The recorder every chat-like route reports to (services/request_log.py)."""
+        from cursor_gateway.services.request_log import RequestRecorder
+
+        return RequestRecorder(self.request_log_store, self.settings, clock=self.clock)
+
+    @cached_property
+    def log_reader(self) -> LogReader:
+        from cursor_gateway.services.log_reader import LogReader
+
+        return LogReader(self.request_log_store, self.settings, clock=self.clock)
+
+    @cached_property
+    def usage_stats(self) -> UsageStatsService:
+        from cursor_gateway.services.usage_stats import UsageStatsService
+
+        return UsageStatsService(self.request_log_store, self.settings, clock=self.clock)
+
 
 def build_services(
     settings: Settings,
@@ -206,6 +243,7 @@ def build_services(
     analytics: AnalyticsService | None = None,
     clock: Callable[[], float] = time.time,
     version_fetch: Callable[[str, float], Any] | None = None,
+    request_log_store: RequestLogStore | None = None,
 ) -> Services:
     """Every collaborator, wired lazily; none of them is built (or does I/O) until first used."""
     given = {
@@ -218,5 +256,6 @@ def build_services(
         "refresher": refresher,
         "analytics": analytics,
         "version_fetch": version_fetch,
+        "request_log_store": request_log_store,
     }
     return Services(settings, clock=clock, **{k: v for k, v in given.items() if v is not None})

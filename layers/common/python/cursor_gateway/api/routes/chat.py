@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from cursor_gateway.adapters.openai_request import ChatCompletionIn, check_parameters, to_chat_request
 from cursor_gateway.adapters.openai_response import ChunkWriter, completion, stream_error
 from cursor_gateway.api import sse
-from cursor_gateway.api.answering import collect, open_answer
+from cursor_gateway.api.answering import begin_trace, collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
@@ -23,6 +23,7 @@ from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream
+from cursor_gateway.services.request_log import RequestTrace
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.chat")
@@ -43,24 +44,34 @@ async def chat_completions(
     thinking_output = runtime.thinking_output
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    model = services.catalog.resolve(body.model)  # config model_aliases first
-    level = effort_level(body.reasoning_effort)
-    model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
-    if honoured:
-        ignored = [name for name in ignored if name != "reasoning_effort"]
-    chat_request = to_chat_request(
-        body,
-        model,
-        conversation_hint=request.headers.get("x-conversation-id"),
-        request_id=request_id,
-        caller_scope=caller.key_id,
+    trace = begin_trace(
+        services, request, caller, endpoint="chat.completions", model=body.model, stream=bool(body.stream)
     )
-    chat_request, answer = await open_answer(services, chat_request, caller)
-    headers = {"x-request-id": request_id}
+    try:
+        model = services.catalog.resolve(body.model)  # config model_aliases first
+        level = effort_level(body.reasoning_effort)
+        model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
+        if honoured:
+            ignored = [name for name in ignored if name != "reasoning_effort"]
+        chat_request = to_chat_request(
+            body,
+            model,
+            conversation_hint=request.headers.get("x-conversation-id"),
+            request_id=request_id,
+            caller_scope=caller.key_id,
+        )
+        chat_request, answer = await open_answer(services, chat_request, caller, trace)
+    except Exception as exc:
+        trace.fail(exc)
+        raise
+    headers = {"x-request-id": request_id, "x-log-id": trace.id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)
     if not body.stream:
-        transcript = await collect(answer, keepalive=settings.max_stream_seconds, deadline=deadline)
+        transcript = await collect(
+            answer, keepalive=settings.max_stream_seconds, deadline=deadline, trace=trace
+        )
+        await trace.settled()
         return JSONResponse(
             completion(
                 transcript,
@@ -77,16 +88,16 @@ async def chat_completions(
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
     return StreamingResponse(
-        _sse(answer, writer, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
+        _sse(answer, writer, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
         media_type="text/event-stream",
         headers={**sse.SSE_HEADERS, **headers},
     )
 
 
 async def _sse(
-    answer: ChatStream, writer: ChunkWriter, *, keepalive: float, deadline: float
+    answer: ChatStream, writer: ChunkWriter, trace: RequestTrace, *, keepalive: float, deadline: float
 ) -> AsyncIterator[bytes]:
-    events = paced(aiter(answer), keepalive=keepalive, deadline=deadline)
+    events = trace.watch(paced(aiter(answer), keepalive=keepalive, deadline=deadline))
     try:
         async for event in events:
             if event is None:
@@ -103,3 +114,4 @@ async def _sse(
     finally:
         await events.aclose()  # a client that went away must not leave the upstream open
     yield sse.DONE
+    await trace.settled()  # on Lambda: the log write lands before the invocation ends

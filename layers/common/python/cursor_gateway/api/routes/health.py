@@ -49,4 +49,25 @@ async def health(request: Request) -> dict[str, Any]:
         # Keys starting with "@" are the canary table's bookkeeping (discovered CLI build, usage runs).
         body["canary"] = {k: v for k, v in services.canary.store.latest().items() if not k.startswith("@")}
         body["identity"] = identity_report(services)
+        body.update(await run_in_threadpool(_request_log_health, services))
     return body
+
+
+def _request_log_health(services: Any) -> dict[str, Any]:
+    """In-flight requests and log-write health of THIS process (on Lambda the chat function's own are not
+    visible here), today's errors from the usage counters, and whether the log stores answer."""
+    recorder = services.request_log.health()
+    try:
+        errors_today: int | None = int(services.usage_stats.today_errors())
+    except Exception:  # an unreachable store is reported below, not a failed /health
+        errors_today = None
+    storage = services.request_log_store.ping()
+    return {
+        "requests": {"in_flight": recorder["in_flight"], "errors_today": errors_today},
+        "storage": {
+            **storage,
+            "log_write_backlog": recorder["log_write_backlog"],
+            "log_write_failures": recorder["log_write_failures"],
+            "log_writes_dropped": recorder["log_writes_dropped"],
+        },
+    }

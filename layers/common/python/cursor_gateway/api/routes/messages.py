@@ -24,7 +24,7 @@ from cursor_gateway.adapters.anthropic_request import (
 )
 from cursor_gateway.adapters.anthropic_response import EventWriter, error_event, message, ping
 from cursor_gateway.api import sse
-from cursor_gateway.api.answering import collect, open_answer
+from cursor_gateway.api.answering import begin_trace, collect, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
@@ -32,6 +32,7 @@ from cursor_gateway.api.streaming import paced
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream, estimate_usage
 from cursor_gateway.services.messages import budget_level, count_input_tokens, resolve_model
+from cursor_gateway.services.request_log import RequestTrace
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.messages")
@@ -55,41 +56,59 @@ async def messages(
     deadline += settings.max_stream_seconds
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    model = resolve_model(services.catalog, body.model, thinking_requested(body))
-    level = budget_level(body)
-    model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
-    if level and not honoured:
-        ignored = [*ignored, "thinking.budget_tokens"]
-    chat_request = to_chat_request(
-        body,
-        model,
-        conversation_hint=request.headers.get("x-conversation-id"),
-        request_id=request_id,
-        caller_scope=caller.key_id,
+    trace = begin_trace(
+        services, request, caller, endpoint="messages", model=body.model, stream=bool(body.stream)
     )
-    chat_request, answer = await open_answer(services, chat_request, caller)
+    try:
+        model = resolve_model(services.catalog, body.model, thinking_requested(body))
+        level = budget_level(body)
+        model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
+        if level and not honoured:
+            ignored = [*ignored, "thinking.budget_tokens"]
+        chat_request = to_chat_request(
+            body,
+            model,
+            conversation_hint=request.headers.get("x-conversation-id"),
+            request_id=request_id,
+            caller_scope=caller.key_id,
+        )
+        chat_request, answer = await open_answer(services, chat_request, caller, trace)
+    except Exception as exc:
+        trace.fail(exc)
+        raise
     thinking = chat_request.thinking is True
-    headers = {"x-request-id": request_id, "request-id": request_id}
+    headers = {"x-request-id": request_id, "request-id": request_id, "x-log-id": trace.id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)
     if not body.stream:
-        transcript = await collect(answer, keepalive=settings.max_stream_seconds, deadline=deadline)
+        transcript = await collect(
+            answer, keepalive=settings.max_stream_seconds, deadline=deadline, trace=trace
+        )
+        await trace.settled()
         return JSONResponse(message(transcript, model=body.model, thinking=thinking), headers=headers)
     writer = EventWriter(model=body.model, thinking=thinking)
     input_tokens = estimate_usage(chat_request, "").input_tokens
     return StreamingResponse(
-        _sse(answer, writer, input_tokens, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
+        _sse(
+            answer, writer, input_tokens, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline
+        ),
         media_type="text/event-stream",
         headers={**sse.SSE_HEADERS, **headers},
     )
 
 
 async def _sse(
-    answer: ChatStream, writer: EventWriter, input_tokens: int, *, keepalive: float, deadline: float
+    answer: ChatStream,
+    writer: EventWriter,
+    input_tokens: int,
+    trace: RequestTrace,
+    *,
+    keepalive: float,
+    deadline: float,
 ) -> AsyncIterator[bytes]:
     for name, data in writer.start(input_tokens):
         yield event_bytes(name, data)
-    events = paced(aiter(answer), keepalive=keepalive, deadline=deadline)
+    events = trace.watch(paced(aiter(answer), keepalive=keepalive, deadline=deadline))
     try:
         async for event in events:
             if event is None:
@@ -105,6 +124,7 @@ async def _sse(
         yield event_bytes(*error_event(GatewayError("Internal error while streaming")))
     finally:
         await events.aclose()  # a client that went away must not leave the upstream open
+    await trace.settled()  # on Lambda: the log write lands before the invocation ends
 
 
 @router.post("/v1/messages/count_tokens")

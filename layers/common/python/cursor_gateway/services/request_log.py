@@ -1,0 +1,234 @@
+"""The request recorder: one log entry and one exactly-once counter update per chat-like request, written
+off the response path.
+
+How a route uses it (chat completions and messages do; any later chat-like route does the same). In the
+api layer `api.answering` has it ready: `begin_trace(services, request, caller, endpoint=..., model=...,
+stream=...)`, `open_answer(services, chat_request, caller, trace)` and `collect(answer, ..., trace=trace)`.
+Underneath, the service API is:
+
+    trace = services.request_log.begin(endpoint="responses", model=body.model, stream=body.stream,
+                                       caller=RecordedCaller(key_id, key_name), client_ip=..., user_agent=...)
+    try:
+        trace.prompt(chat_request)               # upstream model + the prompt body
+        answer = await services.chat.open(chat_request, ..., on_attempt=trace.attempt)  # account, attempts
+    except Exception as exc:
+        trace.fail(exc)                          # before the first byte: http_status = exc.status
+        raise
+    async for event in trace.watch(paced(...)):  # first byte, per-chunk delays, text, thinking, usage;
+        ...                                      # the iteration's end is success, an exception a
+                                                 # failure, a close before the end "client_disconnected"
+    await trace.settled()                        # after the last byte; waits only on Lambda
+
+A trace ends once (the first outcome wins); `succeed()`, `fail(exc)` and `disconnected()` end it directly
+when a route does not iterate through `watch`. A trace dropped without an outcome ends as a disconnect.
+
+`begin` and `finish` never wait for storage: each submits a job to a small thread pool and returns in
+microseconds. The pending entry is written first; the completion (S3 body, then ONE conditional
+transaction that finalises the entry and adds every counter, storage.request_logs) is chained after it.
+A failing store never reaches the caller: failures are counted (`health()`), and a backlog over
+`MAX_BACKLOG` drops new writes (counted too) instead of growing without bound. On Lambda the process may
+freeze once the response ends, so there the routes await `settled()` after their last byte (the client
+already has everything); elsewhere `settled()` returns at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from cursor_gateway.domain.request_logs import day_of, new_log_id
+from cursor_gateway.domain.usage_stats import Completed, counter_updates
+from cursor_gateway.services.request_trace import RequestTrace
+from cursor_gateway.settings import Settings
+from cursor_gateway.storage.request_logs import RequestLogStore
+
+log = logging.getLogger("cursor_gateway.request_log")
+
+MAX_BACKLOG = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCaller:
+    """Who made the request, as logs and counters name it (never a secret)."""
+
+    key_id: str
+    key_name: str
+
+
+class RequestRecorder:
+    def __init__(
+        self,
+        store: RequestLogStore,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        entropy: Callable[[int], bytes] = os.urandom,
+        wait_for_writes: bool | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.entropy = entropy
+        # Lambda freezes the process when the response ends: writes must finish before that.
+        self.wait_for_writes = (
+            bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) if wait_for_writes is None else wait_for_writes
+        )
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="request-log")
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.backlog = 0
+        self.write_failures = 0
+        self.dropped = 0
+        self.last_failure = ""
+
+    # -- the API routes call ----------------------------------------------------------------------------
+
+    def begin(
+        self,
+        *,
+        endpoint: str,
+        model: str,
+        stream: bool,
+        caller: RecordedCaller,
+        client_ip: str = "",
+        user_agent: str = "",
+    ) -> RequestTrace:
+        now = self.clock()
+        ts_ms = int(now * 1000)
+        log_id = new_log_id(ts_ms, self.entropy(10))
+        trace = RequestTrace(self, log_id, ts_ms)
+        trace.doc.update(
+            {
+                "endpoint": endpoint,
+                "model": model,
+                "stream": stream,
+                "api_key": {"id": caller.key_id, "name": caller.key_name},
+                "client": {"ip": client_ip, "user_agent": user_agent[:300]},
+            }
+        )
+        with self._lock:
+            self.in_flight += 1
+        if self.settings.request_recording and self.settings.request_logs_limit > 0:
+            doc = dict(trace.doc)
+            trace.begun = self._submit(
+                self.store.put_pending, trace.pk, trace.sk, doc, self._entry_expiry(ts_ms)
+            )
+        return trace
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "in_flight": self.in_flight,
+                "log_write_backlog": self.backlog,
+                "log_write_failures": self.write_failures,
+                "log_writes_dropped": self.dropped,
+            }
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every submitted write has run (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self.backlog and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _entry_expiry(self, ts_ms: int) -> int:
+        return ts_ms // 1000 + int(self.settings.log_retention_days * 86400)
+
+    def _submit(self, function: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        with self._lock:
+            if self.backlog >= MAX_BACKLOG:
+                self.dropped += 1
+                return None
+            self.backlog += 1
+        try:
+            return self._pool.submit(self._run, function, *args)
+        except RuntimeError:  # the pool is shut down (interpreter exit)
+            self._done(failed=True)
+            return None
+
+    def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+        try:
+            result = function(*args)
+        except Exception as exc:  # a log write must never fail a request: count it, log it, go on
+            self._done(failed=True, reason=f"{type(exc).__name__}: {exc}")
+            log.warning("request log write failed: %s", type(exc).__name__)
+            return None
+        self._done(failed=False)
+        return result
+
+    def _done(self, *, failed: bool, reason: str = "") -> None:
+        with self._lock:
+            self.backlog -= 1
+            if failed:
+                self.write_failures += 1
+                self.last_failure = reason[:200]
+
+    def _finish(self, trace: RequestTrace) -> None:
+        with self._lock:
+            self.in_flight -= 1
+        if not self.settings.request_recording:
+            trace.submitted = True
+            return
+        doc = trace.doc
+        usage = doc.get("usage") or {}
+        timing = doc["timing"]
+        done = Completed(
+            ts_ms=trace.ts_ms,
+            success=doc["status"] == "success",
+            api_key_id=doc["api_key"]["id"],
+            api_key_name=doc["api_key"]["name"],
+            account=(doc.get("account") or {}).get("alias", ""),
+            account_email=(doc.get("account") or {}).get("email", ""),
+            model=doc.get("model", ""),
+            upstream_model=doc.get("upstream_model") or "",
+            input=int(usage.get("input", 0)),
+            output=int(usage.get("output", 0)),
+            cache_read=int(usage.get("cache_read", 0)),
+            cache_write=int(usage.get("cache_write", 0)),
+            total_ms=int(timing["total"] * 1000),
+            ttft_ms=None if timing.get("first") is None else int(timing["first"] * 1000),
+        )
+        day = 86400
+        ttl = {
+            "H": trace.ts_ms // 1000 + int(self.settings.stats_hourly_retention_days * day),
+            "D": trace.ts_ms // 1000 + int(self.settings.stats_daily_retention_days * day),
+        }
+        body = (
+            trace.body() if self.settings.log_store_bodies and self.settings.request_logs_limit > 0 else None
+        )
+        if body is not None:
+            doc["body_ref"] = (
+                f"logs/{day_of(trace.ts_ms)[:4]}/{day_of(trace.ts_ms)[4:6]}/{day_of(trace.ts_ms)[6:]}/{trace.id}.json.gz"
+            )
+        entry = (
+            (trace.pk, trace.sk, dict(doc), self._entry_expiry(trace.ts_ms))
+            if self.settings.request_logs_limit > 0
+            else None
+        )
+        job = (self._complete, trace.id, entry, counter_updates(done), ttl, doc.get("body_ref"), body)
+
+        def submit_completion(_: Any = None) -> None:
+            trace.finished = self._submit(*job)
+            trace.submitted = True
+
+        if trace.begun is None or trace.begun.done():
+            submit_completion()
+        else:
+            trace.begun.add_done_callback(submit_completion)  # after the pending write, never before it
+
+    def _complete(
+        self, log_id: str, entry: Any, counters: Any, ttl: dict[str, int], body_ref: Any, body: Any
+    ) -> bool:
+        if body_ref and body is not None:
+            with contextlib.suppress(Exception):  # a lost body must not lose the entry and its counts
+                self.store.put_body(body_ref, body)
+        return self.store.complete(log_id, entry, counters, ttl)
