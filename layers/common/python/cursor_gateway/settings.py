@@ -331,6 +331,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Seconds a Tab RPC may take to answer (a unary reply, StreamCpp's first frame, any later frame); "
         "before the first frame, another token is tried.",
     ),
+    SettingSpec(
+        "ASSETS_BUCKET",
+        "",
+        "S3 bucket whose pages/<file> copies of the admin pages win over the packaged ones (set in AWS; "
+        "`infra/scripts/publish_pages.py` uploads them). Empty: the packaged pages only.",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -428,6 +434,7 @@ class Settings:
     cursor_tab_client_version: str = ""
     cursor_tab_timeout: float = 10.0
     cursor_tab_geo_host: bool = False
+    assets_bucket: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -86,6 +86,7 @@ def all_routers() -> list[APIRouter]:
         keys,
         messages,
         models,
+        pages,
         proxies,
         schema,
         tab,
@@ -106,6 +107,7 @@ def all_routers() -> list[APIRouter]:
         keys.router,
         tab.router,
         schema.router,
+        pages.router,
     ]
 
 
@@ -133,6 +135,10 @@ def create_app(
             expose_headers=["x-ignored-params", "retry-after", "x-request-id"],
         )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # A browser navigating to a path that is both a page and an API route (/, /config, /keys) gets the page.
+    from cursor_gateway.api.pages import PagesForBrowsers
+
+    app.add_middleware(PagesForBrowsers)
     return app
 
 

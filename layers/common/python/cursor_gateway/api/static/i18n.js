@@ -1,0 +1,1 @@
+window.CG_I18N = { "zh-CN": {} };
