@@ -24,13 +24,24 @@
     return String(Math.round(n));
   }
 
-  // Keep the biggest series, fold the others into one.
+  // A round step (1, 2 or 5 x 10^k) so the four grid lines read as whole, distinct numbers.
+  function niceStep(rough) {
+    const magnitude = Math.pow(10, Math.floor(Math.log10(Math.max(rough, 1))));
+    for (const factor of [1, 2, 5, 10]) if (factor * magnitude >= rough) return factor * magnitude;
+    return 10 * magnitude;
+  }
+
+  // Keep the biggest series, fold the others into one. Each keeps the colour of its place in the
+  // caller's list, so "Output" is the same colour whether or not "Cached input" has data.
   function topSeries(series, otherLabel) {
-    const ranked = series.map((s) => ({ ...s, sum: s.values.reduce((a, b) => a + b, 0) })).sort((a, b) => b.sum - a.sum);
+    const ranked = series
+      .map((s, index) => ({ ...s, colour: s.colour ?? index, sum: s.values.reduce((a, b) => a + b, 0) }))
+      .filter((s) => s.sum > 0)
+      .sort((a, b) => b.sum - a.sum);
     if (ranked.length <= MAX_SERIES + 1) return ranked;
     const kept = ranked.slice(0, MAX_SERIES);
     const rest = ranked.slice(MAX_SERIES);
-    kept.push({ name: otherLabel, values: rest[0].values.map((_, i) => rest.reduce((a, s) => a + s.values[i], 0)) });
+    kept.push({ name: otherLabel, colour: MAX_SERIES, values: rest[0].values.map((_, i) => rest.reduce((a, s) => a + s.values[i], 0)) });
     return kept;
   }
 
@@ -40,9 +51,9 @@
     const width = 720;
     const height = opts.height || 220;
     const pad = { left: 46, right: 8, top: 10, bottom: 34 };
-    const shown = topSeries(series.filter((s) => s.values.some((v) => v > 0)), opts.otherLabel || "other");
+    const shown = topSeries(series, opts.otherLabel || "other");
     const totals = labels.map((_, i) => shown.reduce((a, s) => a + (s.values[i] || 0), 0));
-    const max = Math.max(1, ...totals);
+    const max = 4 * niceStep(Math.max(1, ...totals) / 4);
     const plotW = width - pad.left - pad.right;
     const plotH = height - pad.top - pad.bottom;
     const step = plotW / Math.max(1, labels.length);
@@ -57,13 +68,13 @@
     labels.forEach((label, i) => {
       const x = pad.left + i * step + (step - barW) / 2;
       let y = pad.top + plotH;
-      shown.forEach((s, k) => {
+      shown.forEach((s) => {
         const value = s.values[i] || 0;
         if (!value) return;
         const h = (value / max) * plotH;
         y -= h;
         const rect = svg("rect", { x, y, width: barW, height: Math.max(h, 0.5) });
-        rect.style.setProperty("fill", colour(k)); // CSS variables work in style, not in presentation attributes
+        rect.style.setProperty("fill", colour(s.colour)); // CSS variables work in style, not in presentation attributes
         rect.append(svg("title", {}, `${label} · ${s.name}: ${value.toLocaleString()}`));
         root.append(rect);
       });
@@ -73,9 +84,9 @@
     });
     const legend = document.createElement("div");
     legend.className = "legend";
-    shown.forEach((s, k) => {
+    shown.forEach((s) => {
       const item = document.createElement("span");
-      item.style.setProperty("--swatch", colour(k));
+      item.style.setProperty("--swatch", colour(s.colour));
       item.textContent = s.name;
       legend.append(item);
     });

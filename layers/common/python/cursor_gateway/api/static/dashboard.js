@@ -117,7 +117,9 @@
     );
 
     $("failures-unavailable").classList.toggle("hidden", failed !== null);
+    const none = failed && !failed.length ? [el("tr", {}, el("td", { colspan: 5, class: "muted", text: t("No failures in the retained logs.") }))] : [];
     $("failures").tBodies[0].replaceChildren(
+      ...none,
       ...(failed || []).map((entry) =>
         el(
           "tr",

@@ -3,6 +3,12 @@
 "use strict";
 window.CG_I18N = {
   "zh-CN": {
+    "No failures in the retained logs.": "保留的日志中没有失败。",
+    "answer": "回答",
+    "Characters": "字符数",
+    "Delay (s)": "延迟（秒）",
+    "Elapsed (s)": "累计（秒）",
+    "Chars/s": "字符/秒",
     "Dashboard": "仪表盘",
     "Tokens": "令牌",
     "Proxies": "代理",

@@ -55,7 +55,7 @@
       card("Failed (page)", fmtNum(entries.filter((e) => e.status === "failure").length)),
       answer.active !== undefined ? card("In flight", fmtNum(answer.active)) : null,
       answer.error !== undefined ? card("Errors today", fmtNum(answer.error)) : null,
-      card("Updated", fmtTime(answer.timestamp)),
+      card("Updated", answer.timestamp ? new Date(answer.timestamp).toLocaleTimeString(CG.lang) : "—"),
     );
     render();
   }
@@ -94,7 +94,8 @@
     $("detail-fields").replaceChildren();
     $("detail-body").replaceChildren(el("p", { class: "muted", text: t("Loading…") }));
     if (!dialog.open) dialog.showModal();
-    detailEntry = await api("logs/" + encodeURIComponent(id), { method: "GET" });
+    const answer = await api("logs/" + encodeURIComponent(id), { method: "GET" });
+    detailEntry = answer.log || answer;
     const e = detailEntry;
     const usage = e.usage || {};
     const fields = [
@@ -133,11 +134,13 @@
     const none = (label) => el("p", { class: "muted", text: t(label) });
     if (detailTab === "prompt") {
       const prompt = chain.prompt;
+      const reply = Array.isArray(chain.delays) ? chain.delays[0] : null; // [answer text, [[chars, s], ...]]
       if (Array.isArray(prompt)) {
         body.replaceChildren(
           ...prompt.map((m) =>
             el("div", { class: "msg " + (m.role === "user" ? "user" : ""), dataset: { role: m.role || "" } }, el("strong", { text: m.role || "" }), el("div", { class: "prompt-text", text: contentText(m.content) })),
           ),
+          reply ? el("div", { class: "msg", dataset: { role: "answer" } }, el("strong", { text: t("answer") }), el("div", { class: "answer-text", text: reply })) : null,
         );
       } else if (prompt) {
         body.replaceChildren(el("pre", { class: "prompt-text", text: contentText(prompt) }));
@@ -147,8 +150,28 @@
     } else if (detailTab === "think") {
       body.replaceChildren(chain.think ? el("pre", { text: chain.think }) : none("No thinking."));
     } else if (detailTab === "delays") {
-      const delays = chain.delays;
-      body.replaceChildren(delays ? el("pre", { text: JSON.stringify(delays, null, 1) }) : none("No timing data."));
+      const chunks = Array.isArray(chain.delays) && Array.isArray(chain.delays[1]) ? chain.delays[1] : null;
+      if (!chunks) {
+        body.replaceChildren(none("No timing data."));
+      } else {
+        let elapsed = 0;
+        let chars = 0;
+        const rows = chunks.map(([count, delay], index) => {
+          elapsed += delay;
+          chars += count;
+          return el(
+            "tr",
+            {},
+            el("td", { class: "num", text: index + 1 }),
+            el("td", { class: "num", text: count }),
+            el("td", { class: "num", text: delay.toFixed(3) }),
+            el("td", { class: "num", text: elapsed.toFixed(3) }),
+            el("td", { class: "num", text: elapsed > 0 ? Math.round(chars / elapsed) : "—" }),
+          );
+        });
+        const head = el("tr", {}, ...["#", "Characters", "Delay (s)", "Elapsed (s)", "Chars/s"].map((h) => el("th", { class: "num", text: t(h) })));
+        body.replaceChildren(el("div", { class: "table-wrap" }, el("table", { id: "delays" }, el("thead", {}, head), el("tbody", {}, rows))));
+      }
     } else {
       body.replaceChildren(el("pre", { text: JSON.stringify(detailEntry, null, 2) }));
     }

@@ -18,15 +18,17 @@
       const to = new Date($("to").value);
       const hours = Math.max(1, Math.ceil((to - from) / 3600e3));
       const hourly = hours <= 48;
+      const bounds = { from: from.toISOString(), to: to.toISOString(), tz };
       return {
         granularity: hourly ? "hourly" : "daily",
-        span: hourly ? { hours } : { days: Math.ceil(hours / 24) },
-        window: { hours, from: from.toISOString(), to: to.toISOString(), tz },
+        span: { ...(hourly ? { hours } : { days: Math.ceil(hours / 24) }), ...bounds },
+        window: { hours, ...bounds },
       };
     }
     const spans = { "24h": ["hourly", { hours: 24 }, 24], "7d": ["daily", { days: 7 }, 168], "30d": ["daily", { days: 30 }, 720] };
     const [granularity, span, hours] = spans[range] || spans["24h"];
-    return { granularity, span, window: { hours, tz } };
+    // Series routes take their own span (hours or days); summaries and breakdowns take hours.
+    return { granularity, span: { ...span, tz }, window: { hours, tz } };
   }
 
   const get = (path, query) => api(BASE + path, { method: "GET", query });
@@ -38,14 +40,14 @@
   async function keyTrend(p, keys) {
     const top = keys.slice(0, KEY_SERIES);
     const series = await Promise.all(
-      top.map((k) => get(p.granularity, { ...p.span, ...p.window, api_key_id: k.api_key_id })),
+      top.map((k) => get(p.granularity, { ...p.span, api_key_id: k.api_key_id })),
     );
     return top.map((k, i) => ({ name: k.api_key_name || k.api_key_id || t("(no key)"), values: series[i].map((row) => row.total_tokens) }));
   }
 
   async function render() {
     const p = params();
-    const q = { ...p.span, ...p.window };
+    const q = p.span;
     const [summary, series, byModel, byAccount, byKey] = await Promise.all([
       get("summary", p.window),
       get(p.granularity, q),
