@@ -114,7 +114,11 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
     env.pop("MOTO_PORT", None)
     started: list[Process] = []
     try:
-        fake = Process([sys.executable, "-m", "cursor_gateway.cli", "emulate", "--port", "0"], env, tmp)
+        fake = Process(
+            [sys.executable, "-m", "cursor_gateway.cli", "emulate", "--port", "0", "--delay", "0.005"],
+            env,
+            tmp,
+        )
         started.append(fake)
         fake_url = fake.wait_for(r"CURSOR_API_URL=(http://127\.0\.0\.1:\d+)")
         gateway_env = {**env, "AUTH_TOKEN": ADMIN, "CURSOR_API_URL": fake_url}
