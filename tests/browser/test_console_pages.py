@@ -250,3 +250,19 @@ def test_every_page_loads_clean_with_its_security_headers(page: Any) -> None:
         expect(page.locator("header.nav a[aria-current=page]")).to_have_count(1)
         page.wait_for_load_state("networkidle")  # every call the page makes on load has answered
     # The fixture then fails the test if any of these pages logged an error or opened a dialog.
+
+
+def test_analytics_pull_shows_its_run_and_the_stream_error(page: Any, stack: Stack) -> None:
+    page.goto("/analytics")
+    expect(page.locator('#streams tr[data-dataset="commits"]')).to_be_visible()
+    page.uncheck("#pull-changes")
+    page.click("#pull")
+    # No Cursor Admin API key in the local stack: the run fails and says why, in the page.
+    expect(page.locator("#pull-status")).to_contain_text("failed", timeout=15_000)
+    row = page.locator('#streams tr[data-dataset="commits"]')
+    expect(row.locator(".last-error")).to_contain_text("CURSOR_ADMIN_API_KEY")
+    expect(row.locator(".last-run")).to_contain_text("failed")
+    page.click("#export")
+    expect(page.locator("#exports li a").first).to_have_attribute(
+        "href", re.compile(r"^http://127\.0\.0\.1:\d+/")
+    )

@@ -4,6 +4,17 @@
   const { el, $, t, api, toast, fmtNum, fmtTime } = CG;
   const STATE_CLASS = { idle: "ok", running: "warn", failed: "bad", disabled: "bad" };
 
+  // last_run: {run_id, state, started_at, finished_at, inserted, ...}; last_error: {code, message, at}.
+  function lastRun(run) {
+    if (!run) return "—";
+    if (typeof run !== "object") return fmtTime(run);
+    return fmtTime(run.finished_at || run.started_at) + " · " + t(run.state || "") + (run.inserted ? " · +" + fmtNum(run.inserted) : "");
+  }
+  function errorText(error) {
+    if (!error) return "";
+    return typeof error === "object" ? [error.code, error.message].filter(Boolean).join(": ") : String(error);
+  }
+
   async function load() {
     const answer = await api("analytics/status", { method: "GET" });
     $("streams").tBodies[0].replaceChildren(
@@ -14,9 +25,9 @@
           el("td", { text: dataset }),
           el("td", {}, el("span", { class: "badge " + (STATE_CLASS[s.state] || ""), text: t(s.state || "—") })),
           el("td", { text: s.checkpoint || "—" }),
-          el("td", { text: fmtTime(s.last_run) }),
+          el("td", { class: "last-run", text: lastRun(s.last_run) }),
           el("td", { class: "num", text: fmtNum(s.rows) }),
-          el("td", { class: "muted", text: s.last_error || "" }),
+          el("td", { class: "muted last-error", text: errorText(s.last_error) || s.disabled_reason || "" }),
           el("td", {}, s.state === "disabled"
             ? el("button", { type: "button", class: "enable", text: t("Enable"), on: { click: () => CG.guarded(() => enable(dataset)) } })
             : null),
@@ -34,7 +45,7 @@
   async function follow(runId) {
     for (let i = 0; i < 60; i++) {
       const run = await api("analytics/runs/" + encodeURIComponent(runId), { method: "GET" });
-      const state = run.state || (run.run && run.run.state) || "";
+      const state = (run.run && run.run.state) || run.state || "";
       $("pull-status").textContent = t("Run {id}: {state}", { id: runId, state });
       if (state && state !== "running" && state !== "queued") break;
       await new Promise((resolve) => setTimeout(resolve, 2000));
