@@ -26,7 +26,12 @@
 
   async function today() {
     try {
-      const summary = await api("api/stats/token/summary", { method: "GET", query: { hours: 24 } });
+      // Today = since local midnight, in the browser's time zone (the server buckets by hour).
+      const midnight = new Date();
+      midnight.setHours(0, 0, 0, 0);
+      const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+      const query = { from: midnight.toISOString(), to: new Date().toISOString(), tz };
+      const summary = await api("api/stats/token/summary", { method: "GET", query });
       return {
         requests: summary.total_requests,
         errors: summary.failure_count,
