@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -90,6 +92,28 @@ def test_tokens_rename_filter_and_set_time_zone(page: Any, stack: Stack) -> None
     expect(page.locator('#tokens tr[data-alias="quince-renamed"]')).to_be_visible()
     aliases = [alias for _, alias, _ in admin(stack, "/tokens/get", {})["tokens"]]
     assert "quince-renamed" in aliases and "quince" not in aliases
+
+
+def test_export_then_import_gives_back_the_same_pool(page: Any, stack: Stack, tmp_path: Path) -> None:
+    add_token(stack, "sorrel")
+    before = admin(stack, "/tokens/get", {"reveal": True})["tokens"]
+    page.goto("/tokens")
+    with page.expect_download() as download:
+        page.click("#export")
+        page.click("#ask-ok")  # "export with the tokens in clear text?"
+    exported = Path(download.value.path()).read_text()
+    pool = json.loads(exported)
+    assert [alias for alias, _ in pool] == [alias for _, alias, _ in before]
+    saved = tmp_path / "pool.json"
+    saved.write_text(exported)
+    page.set_input_files("#import", str(saved))
+    expect(page.locator("#ask-dialog")).to_contain_text(f"{len(pool)} tokens")
+    page.click("#ask-ok")
+    expect(page.locator("#toast")).to_contain_text(str(len(pool)))
+    after = admin(stack, "/tokens/get", {"reveal": True})["tokens"]
+    assert [(a, i["bundle"]["primary_token"]) for _, a, i in after] == [
+        (a, i["bundle"]["primary_token"]) for _, a, i in before
+    ]
 
 
 def test_add_and_delete_a_proxy(page: Any, stack: Stack) -> None:

@@ -88,6 +88,11 @@ def test_a_playground_chat_is_in_the_logs_page_and_its_tokens_in_the_statistics(
     expect(page.locator("#trend-chart .legend")).to_contain_text(account)
     page.click('#ranges button[data-range="7d"]')
     expect(page.locator("#trend-chart svg rect").first).to_be_attached()
+    page.click('#ranges button[data-range="custom"]')
+    page.fill("#tz", "Asia/Tokyo")
+    page.click("#apply-custom")
+    expect(page.locator("#window")).to_contain_text("+09:00")  # buckets in the chosen zone
+    expect(page.locator("#breakdown tr[data-name]").first).to_be_visible()
 
 
 def test_markup_in_a_logged_prompt_shows_as_text_in_the_detail(page: Any, stack: Stack) -> None:
