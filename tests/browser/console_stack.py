@@ -206,3 +206,17 @@ def admin(stack: Stack, path: str, body: Any = None, method: str = "POST") -> An
 def session_token(seed: str) -> str:
     """A session JWT the fake Cursor accepts, different per seed."""
     return fake_jwt(user_id=f"user_01{seed.upper():A<24}"[:31])
+
+
+def visit(page: Any, path: str) -> Any:
+    """Open a console page and wait until it is ready (controls wired, first data shown)."""
+    response = page.goto(path)
+    page.locator('body[data-ready="true"]').wait_for()
+    return response
+
+
+def navigate(page: Any, name: str) -> None:
+    """Follow the nav bar's link to a page and wait until it is ready."""
+    page.click(f'header.nav a[data-nav="{name}"]')
+    page.wait_for_url(re.compile(r".*/" + ("" if name == "dashboard" else name) + "$"))
+    page.locator('body[data-ready="true"]').wait_for()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from console_stack import Stack, admin, open_context, session_token
+from console_stack import Stack, admin, open_context, session_token, visit
 
 MODELS = ("claude-4.6-sonnet", "gpt-5.2", "claude-4.6-sonnet-thinking", "gemini-3.1-pro-preview")
 
@@ -48,7 +48,7 @@ def readme_screenshots(browser: Any, stack: Stack, out_dir: Path) -> list[Path]:
             ("/", "dashboard.png", "#pool tbody tr"),
             ("/logs", "logs.png", "#logs tbody tr"),
         ):
-            page.goto(path)
+            visit(page, path)
             page.locator(ready).first.wait_for()
             page.wait_for_load_state("networkidle")
             target = out_dir / name

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from console_stack import Console, Stack, admin, open_context, session_token, watch
+from console_stack import Console, Stack, admin, navigate, open_context, session_token, visit, watch
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def add_token(stack: Stack, alias: str) -> None:
 @pytest.mark.no_key
 def test_the_key_is_asked_once_and_a_401_asks_again(page: Any, stack: Stack, console: Console) -> None:
     console.allow(r"status of 401")  # the rejected key's request, by design
-    page.goto("/")
+    page.goto("/")  # not ready until a key is given
     expect(page.locator("#auth-dialog")).to_be_visible()
     page.fill("#admin-key", "not-the-key")
     page.click("#admin-key-save")
@@ -34,7 +34,7 @@ def test_the_key_is_asked_once_and_a_401_asks_again(page: Any, stack: Stack, con
     page.click("#admin-key-save")
     expect(page.locator("#card-tokens .value")).to_have_text(re.compile(r"^\d+$"))
     # Kept for this tab only: another page of the same tab does not ask again...
-    page.goto("/tokens")
+    visit(page, "/tokens")
     expect(page.locator("#tokens tbody")).to_be_attached()
     expect(page.locator("#auth-dialog")).to_have_count(0)
     assert page.evaluate("localStorage.getItem('cg.adminKey')") is None
@@ -47,7 +47,7 @@ def test_add_tokens_shows_each_outcome_and_disabling_one_changes_the_dashboard(
     page: Any, stack: Stack
 ) -> None:
     token = session_token("bramble")
-    page.goto("/tokens")
+    visit(page, "/tokens")
     page.click("#show-add")
     page.fill("#add-text", f"bramble={token}\nnot-a-token-at-all")
     page.click("#add-submit")
@@ -69,7 +69,7 @@ def test_add_tokens_shows_each_outcome_and_disabling_one_changes_the_dashboard(
     listed = {alias: info for _, alias, info in admin(stack, "/tokens/get", {})["tokens"]}
     assert listed["bramble"]["status"] == "disabled"
 
-    page.click('a[data-nav="dashboard"]')
+    navigate(page, "dashboard")
     expect(page.locator('#pool tr[data-alias="bramble"]')).to_contain_text("Disabled")
     disabled = sum(1 for info in listed.values() if info["status"] == "disabled")
     expect(page.locator("#card-disabled .value")).to_have_text(str(disabled))
@@ -77,7 +77,7 @@ def test_add_tokens_shows_each_outcome_and_disabling_one_changes_the_dashboard(
 
 def test_tokens_rename_filter_and_set_time_zone(page: Any, stack: Stack) -> None:
     add_token(stack, "quince")
-    page.goto("/tokens")
+    visit(page, "/tokens")
     row = page.locator('#tokens tr[data-alias="quince"]')
     row.locator("input[type=checkbox]").check()
     page.click('#actions button[data-action="timezone"]')
@@ -97,7 +97,7 @@ def test_tokens_rename_filter_and_set_time_zone(page: Any, stack: Stack) -> None
 def test_export_then_import_gives_back_the_same_pool(page: Any, stack: Stack, tmp_path: Path) -> None:
     add_token(stack, "sorrel")
     before = admin(stack, "/tokens/get", {"reveal": True})["tokens"]
-    page.goto("/tokens")
+    visit(page, "/tokens")
     with page.expect_download() as download:
         page.click("#export")
         page.click("#ask-ok")  # "export with the tokens in clear text?"
@@ -117,7 +117,7 @@ def test_export_then_import_gives_back_the_same_pool(page: Any, stack: Stack, tm
 
 
 def test_add_and_delete_a_proxy(page: Any, stack: Stack) -> None:
-    page.goto("/proxies")
+    visit(page, "/proxies")
     page.fill("#add-name", "egress-eu")
     page.fill("#add-value", "socks5://127.0.0.1:1080")
     page.click("#add-submit")
@@ -132,7 +132,7 @@ def test_add_and_delete_a_proxy(page: Any, stack: Stack) -> None:
 
 def test_change_a_setting_see_the_diff_and_roll_it_back(page: Any, stack: Stack) -> None:
     start = admin(stack, "/config", {"action": "get"})
-    page.goto("/config")
+    visit(page, "/config")
     expect(page.locator("#version")).to_have_text(f"Version {start['version']}")
     page.select_option("#f-vision_ability", "all")
     page.click("#save")
@@ -156,7 +156,7 @@ def test_change_a_setting_see_the_diff_and_roll_it_back(page: Any, stack: Stack)
 
 
 def test_build_a_key_use_it_and_revoke_it(page: Any, stack: Stack) -> None:
-    page.goto("/keys")
+    visit(page, "/keys")
     page.fill("#k-name", "ci-robot")
     page.select_option("#k-protocol", "agent")
     page.click("#build")
@@ -182,7 +182,7 @@ def test_build_a_key_use_it_and_revoke_it(page: Any, stack: Stack) -> None:
 
 def test_playground_streams_the_answer_and_shows_thinking_apart(page: Any, stack: Stack) -> None:
     add_token(stack, "juniper")
-    page.goto("/api")
+    visit(page, "/api")
     page.select_option("#model", "claude-4.6-sonnet-thinking")
     page.fill("#prompt", "ping from the playground")
     page.click("#send")
@@ -203,7 +203,7 @@ def test_playground_streams_the_answer_and_shows_thinking_apart(page: Any, stack
 def test_markup_in_a_prompt_is_shown_as_text(page: Any, stack: Stack) -> None:
     add_token(stack, "juniper")
     payload = "<img src=x onerror=alert(1)>"
-    page.goto("/api")
+    visit(page, "/api")
     page.select_option("#model", "claude-4.6-sonnet")
     page.fill("#prompt", payload)
     page.click("#send")
@@ -213,7 +213,7 @@ def test_markup_in_a_prompt_is_shown_as_text(page: Any, stack: Stack) -> None:
     # The config page too (a model alias named with markup); the fixture fails the test on any alert.
     admin(stack, "/config", {"action": "update", "model_aliases": {payload: "claude-4.6-sonnet"}})
     try:
-        page.goto("/config")
+        visit(page, "/config")
         expect(page.locator("#meta-model_aliases")).to_contain_text(payload)
         assert page.locator("main img").count() == 0
     finally:
@@ -227,7 +227,7 @@ def test_language_follows_the_browser_and_switches_in_the_page(
     try:
         page = context.new_page()
         watch(page, console)
-        page.goto("/tokens")
+        visit(page, "/tokens")
         expect(page.locator('a[data-nav="dashboard"]')).to_have_text("仪表盘")
         expect(page.locator("h1")).to_have_text("令牌")
         assert page.evaluate("document.documentElement.lang") == "zh-CN"
@@ -250,7 +250,7 @@ def test_phone_width_has_no_sideways_scrolling_and_dark_mode_follows_the_system(
         page = context.new_page()
         watch(page, console)
         for path in ["/", "/tokens", "/config", "/logs", "/api"]:
-            page.goto(path)
+            visit(page, path)
             expect(page.locator("h1")).to_be_visible()
             page.wait_for_load_state("networkidle")
             width = page.evaluate("document.documentElement.scrollWidth")
@@ -264,7 +264,7 @@ def test_phone_width_has_no_sideways_scrolling_and_dark_mode_follows_the_system(
 
 def test_every_page_loads_clean_with_its_security_headers(page: Any) -> None:
     for path in PAGES:
-        response = page.goto(path)
+        response = visit(page, path)
         assert response is not None and response.status == 200, path
         headers = response.headers
         assert "script-src 'self'" in headers["content-security-policy"]
@@ -276,8 +276,30 @@ def test_every_page_loads_clean_with_its_security_headers(page: Any) -> None:
     # The fixture then fails the test if any of these pages logged an error or opened a dialog.
 
 
+def test_the_logs_and_stats_links_follow_what_the_gateway_serves(
+    page: Any, stack: Stack, logs_deployed: bool
+) -> None:
+    calls: list[str] = []
+    page.on("request", lambda request: calls.append(request.url))
+    visit(page, "/")
+    expect(page.locator("#card-tokens .value")).to_have_text(re.compile(r"^\d+$"))
+    for name in ("logs", "stats"):
+        link = page.locator(f'header.nav a[data-nav="{name}"]')
+        expect(link).to_be_visible() if logs_deployed else expect(link).to_be_hidden()
+    visit(page, "/logs")
+    notice = page.locator("#unavailable")
+    if logs_deployed:
+        expect(page.locator("#logs")).to_be_visible()
+        expect(notice).to_be_hidden()
+    else:
+        # Without the routes the pages say so and never call them (no 404 in the console either).
+        expect(notice).to_be_visible()
+        expect(page.locator("#filters")).to_be_hidden()
+        assert not [url for url in calls if "/logs/get" in url or "/api/stats/" in url]
+
+
 def test_analytics_pull_shows_its_run_and_the_stream_error(page: Any, stack: Stack) -> None:
-    page.goto("/analytics")
+    visit(page, "/analytics")
     expect(page.locator('#streams tr[data-dataset="commits"]')).to_be_visible()
     page.uncheck("#pull-changes")
     page.click("#pull")

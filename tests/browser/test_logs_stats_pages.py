@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from console_stack import Stack, admin, session_token
+from console_stack import Stack, admin, navigate, session_token, visit
 from playwright.sync_api import expect
 from screens import readme_screenshots
 
@@ -44,14 +44,14 @@ def test_a_playground_chat_is_in_the_logs_page_and_its_tokens_in_the_statistics(
     page: Any, stack: Stack
 ) -> None:
     admin(stack, "/tokens/add", {"tokens": [{"token": session_token("logberry"), "alias": "logberry"}]})
-    page.goto("/api")
+    visit(page, "/api")
     page.select_option("#model", "gpt-5.2")
     page.fill("#prompt", "find me in the logs 7f3a")
     page.click("#send")
     expect(page.locator("#chat-status")).to_contain_text("done in", timeout=20_000)
     entry = settled_entry(stack, "gpt-5.2", "find me in the logs 7f3a")
 
-    page.click('a[data-nav="logs"]')
+    navigate(page, "logs")
     row = page.locator(f'#logs tr[data-id="{entry["id"]}"]')
     expect(row).to_contain_text("gpt-5.2")
     expect(row).to_contain_text("success")
@@ -77,7 +77,7 @@ def test_a_playground_chat_is_in_the_logs_page_and_its_tokens_in_the_statistics(
     ids = [line["id"] for line in csv.DictReader(io.StringIO(exported))]
     assert entry["id"] in ids
 
-    page.click('a[data-nav="stats"]')
+    navigate(page, "stats")
     by_model = {r["model"]: r for r in admin(stack, "/api/stats/token/by-model?hours=24", method="GET")}
     stats_row = page.locator('#breakdown tr[data-name="gpt-5.2"]')
     expect(stats_row).to_contain_text(f"{by_model['gpt-5.2']['total_tokens']:,}")
@@ -106,7 +106,7 @@ def test_markup_in_a_logged_prompt_shows_as_text_in_the_detail(page: Any, stack:
     )
     assert answer.status_code == 200, answer.text
     entry = settled_entry(stack, "gemini-3.1-pro-preview", payload)
-    page.goto("/logs")
+    visit(page, "/logs")
     page.locator(f'#logs tr[data-id="{entry["id"]}"]').click()
     expect(page.locator("#detail-body .prompt-text").last).to_have_text(payload)
     assert page.locator("#detail img, #detail script").count() == 0  # the fixture also fails on any alert

@@ -9,13 +9,16 @@
   const REMEMBER_MS = 24 * 3600 * 1000;
   const DICT = window.CG_I18N || {};
 
+  const FEATURES = "cg.features";
+  const FEATURES_TTL_MS = 5 * 60 * 1000;
+  // [href, label, page, feature the gateway must report for the link to show]
   const PAGES = [
     ["./", "Dashboard", "dashboard"],
     ["tokens", "Tokens", "tokens"],
     ["proxies", "Proxies", "proxies"],
     ["config", "Config", "config"],
-    ["logs", "Logs", "logs"],
-    ["stats", "Statistics", "stats"],
+    ["logs", "Logs", "logs", "logs"],
+    ["stats", "Statistics", "stats", "logs"],
     ["keys", "Keys", "keys"],
     ["analytics", "Analytics", "analytics"],
     ["api", "Playground", "api"],
@@ -281,11 +284,37 @@
     });
   }
 
+  // What this gateway serves beyond the core admin API. Request logs and statistics (issue 11) are a
+  // separate route group: the admin /health reports them ("requests", "storage") when they are there.
+  // Asking /health (cached for the tab a few minutes) avoids calling routes that would answer 404.
+  let featuresPromise = null;
+  function features() {
+    if (featuresPromise) return featuresPromise;
+    const cached = JSON.parse(sessionStorage.getItem(FEATURES) || "null");
+    if (cached && cached.until > Date.now()) return (featuresPromise = Promise.resolve(cached.features));
+    featuresPromise = api("health", { method: "GET" }).then(
+      (health) => {
+        const found = { logs: Boolean(health && (health.requests || health.storage)) };
+        sessionStorage.setItem(FEATURES, JSON.stringify({ until: Date.now() + FEATURES_TTL_MS, features: found }));
+        return found;
+      },
+      () => ({ logs: false }),
+    );
+    return featuresPromise;
+  }
+
   // ---- navigation ----------------------------------------------------------------------------------
   function buildNav() {
     const current = document.body.dataset.page;
-    const links = PAGES.map(([href, label, page]) =>
-      el("a", { href, "data-i18n": "", text: label, "aria-current": page === current ? "page" : null, dataset: { nav: page } }),
+    const links = PAGES.map(([href, label, page, feature]) =>
+      el("a", {
+        href,
+        "data-i18n": "",
+        text: label,
+        "aria-current": page === current ? "page" : null,
+        class: feature ? "hidden" : null, // shown once the gateway reports the feature
+        dataset: { nav: page, feature: feature || "" },
+      }),
     );
     const select = el(
       "select",
@@ -312,19 +341,32 @@
   }
 
   // A page calls CG.start(async () => {...}): nav and language first, then the key, then the page.
+  // A page that needs a feature (data-needs="logs") shows its "not available" notice instead.
   function start(init) {
     const run = async () => {
       buildNav();
       translate(document);
-      if (document.body.dataset.public !== "true") await adminKey();
-      await guarded(init);
+      await adminKey();
+      const found = await features();
+      for (const link of document.querySelectorAll("header.nav a[data-feature]")) {
+        if (link.dataset.feature) link.classList.toggle("hidden", !found[link.dataset.feature]);
+      }
+      const needs = document.body.dataset.needs;
+      if (needs && !found[needs]) {
+        const notice = $("unavailable");
+        if (notice) notice.classList.remove("hidden");
+        for (const node of document.querySelectorAll("[data-needs-content]")) node.classList.add("hidden");
+      } else {
+        await guarded(init);
+      }
+      document.body.dataset.ready = "true"; // the page's controls are wired and its first data is in
     };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
     else run();
   }
 
   window.CG = {
-    t, el, $, api, guarded, ask, toast, download, translate, start, mask, promptKey, storedKey,
+    t, el, $, api, guarded, ask, features, toast, download, translate, start, mask, promptKey, storedKey,
     fmtNum, fmtTime, fmtSeconds, fmtLeft, ApiError,
     get lang() { return lang; },
     onLang(listener) { langListeners.push(listener); },

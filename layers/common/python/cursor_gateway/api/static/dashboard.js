@@ -25,6 +25,7 @@
   }
 
   async function today() {
+    if (!(await CG.features()).logs) return null;
     try {
       // Today = since local midnight, in the browser's time zone (the server buckets by hour).
       const midnight = new Date();
@@ -44,6 +45,7 @@
   }
 
   async function failures() {
+    if (!(await CG.features()).logs) return null;
     try {
       const answer = await api("logs/get", { body: { query: { status: "failure", limit: 10, reverse: true } } });
       return answer.logs || [];

@@ -3,6 +3,7 @@
 "use strict";
 window.CG_I18N = {
   "zh-CN": {
+    "Request logs and statistics are not part of this gateway yet (they need the /logs and /api/stats routes).": "此网关尚未包含请求日志和统计（需要 /logs 和 /api/stats 路由）。",
     "No failures in the retained logs.": "保留的日志中没有失败。",
     "answer": "回答",
     "Characters": "字符数",

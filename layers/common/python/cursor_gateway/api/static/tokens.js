@@ -38,6 +38,8 @@
   }
 
   async function loadUsage() {
+    usage = {};
+    if (!(await CG.features()).logs) return; // statistics not deployed: the column stays empty
     try {
       const list = await api("api/stats/token/by-account", { method: "GET", query: { hours: 720 } });
       usage = {};
