@@ -4,8 +4,10 @@ made in the playground is found in the logs page, its tokens in the statistics p
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,17 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(autouse=True)
 def _needs_the_log_routes(logs_deployed: bool) -> None:
-    if not logs_deployed:
-        pytest.fail("the logs and statistics pages need POST /logs/get and /api/stats/token/* (issue 11)")
+    """These tests need issue 11's routes. A checkout without its router (`api/routes/logs.py`) skips them
+    with a warning in every run (the console then hides its logs and statistics pages, which
+    test_the_logs_and_stats_links_follow_what_the_gateway_serves checks); a checkout with the router
+    whose routes do not answer fails."""
+    if logs_deployed:
+        return
+    if importlib.util.find_spec("cursor_gateway.api.routes.logs") is not None:
+        pytest.fail("api/routes/logs.py is here but POST /logs/get answers 404 on the running stack")
+    reason = "logs/stats browser tests not run: this checkout has no request-log routes (issue 11)"
+    warnings.warn(reason, pytest.PytestWarning, stacklevel=1)
+    pytest.skip(reason)
 
 
 def settled_entry(stack: Stack, model: str, text: str) -> dict[str, Any]:
