@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,16 @@ from console_stack import (
 )
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. While the browser is open, Playwright's sync API keeps its event loop
+    running in the main thread, and a test after it that drives a loop itself (Mangum handlers,
+    asyncio.run) would fail with "This event loop is already running"."""
+    here = Path(__file__).resolve().parent
+    ours = [item for item in items if here in Path(item.path).resolve().parents]
+    if ours:
+        items[:] = [item for item in items if item not in ours] + ours
 
 
 @pytest.fixture(scope="session")
