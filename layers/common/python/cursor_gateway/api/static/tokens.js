@@ -31,7 +31,7 @@
       trial: stripe.days_remaining_on_trial ?? null,
       proxy: bundle.proxy || "",
       timezone: bundle.timezone || "",
-      protocol: info.protocol || "",
+      protocol: info.cursor_protocol || info.protocol || "",
       token: bundle.primary_token || "",
       usage: usage[alias] ?? null,
     };
