@@ -5,6 +5,7 @@ routes (`/`, `/config`, `/keys`) get their page from api.pages.PagesForBrowsers 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.responses import Response
 
 from cursor_gateway.api.pages import PAGES, file_response
@@ -29,14 +30,16 @@ def _page_route(path: str) -> None:
         return _serve(request, name)
 
     page.__name__ = "page_" + path.strip("/")
-    router.add_api_route(path, page, methods=["GET"], include_in_schema=False)
+    router.add_api_route(
+        path, page, methods=["GET"], response_class=HTMLResponse, summary=f"Admin console page {path}"
+    )
 
 
 for _path in PAGE_ONLY:
     _page_route(_path)
 
 
-@router.get("/static/{name}", include_in_schema=False)
+@router.get("/static/{name}", response_class=PlainTextResponse, summary="Admin console CSS/JS/SVG file")
 async def static_file(request: Request, name: str) -> Response:
     if name.endswith(".html"):  # pages live at their own paths
         raise NotFound(f"No such file: {name}")
