@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: venv tools run test proto lint build bench bench-tab cold-start fuzz soak
+.PHONY: venv tools run test proto lint build bench bench-tab cold-start fuzz soak chromium screenshots
 
 venv: $(STAMP)
 
@@ -29,13 +29,29 @@ run: venv
 	fi; \
 	PORT=$(PORT) exec $(BIN)/cursor-gateway serve
 
-test: venv
+test: venv chromium
 	$(BIN)/python infra/scripts/gen_proto.py --check
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 proto: venv
 	$(BIN)/python infra/scripts/gen_proto.py
+
+# The admin console's browser tests drive Debian's chromium (Playwright's own download is not used).
+# Installed when missing if we are root with apt-get (as in CI); otherwise one line says what to run.
+chromium:
+	@command -v $${CHROMIUM:-chromium} >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need chromium: run 'sudo apt-get install -y chromium' (or set CHROMIUM=/path/to/chromium)"; \
+	    exit 1; \
+	  fi; }
+
+# README screenshots (docs/img/) taken by the browser tests' own stack and browser.
+screenshots: venv chromium
+	$(BIN)/python infra/scripts/screenshots.py
 
 # Deployment tools (sam, cfn-lint) live in their own virtualenv; see infra/tools-requirements.txt.
 TOOLS := .venv-tools

@@ -367,6 +367,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("USAGE_STATS_TABLE", "cursor-gateway-usage-stats", "DynamoDB table of usage counters."),
     SettingSpec("LOG_BODIES_BUCKET", "cursor-gateway-logbodiesbucket", "S3 bucket of request-log bodies."),
+    SettingSpec(
+        "ASSETS_BUCKET",
+        "",
+        "S3 bucket whose pages/<file> copies of the admin pages win over the packaged ones (set in AWS; "
+        "`infra/scripts/publish_pages.py` uploads them). Empty: the packaged pages only.",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -478,6 +484,7 @@ class Settings:
     request_logs_table: str = "cursor-gateway-request-logs"
     usage_stats_table: str = "cursor-gateway-usage-stats"
     log_bodies_bucket: str = "cursor-gateway-logbodiesbucket"
+    assets_bucket: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -87,6 +87,7 @@ def all_routers() -> list[APIRouter]:
         logs,
         messages,
         models,
+        pages,
         proxies,
         schema,
         stats,
@@ -110,6 +111,7 @@ def all_routers() -> list[APIRouter]:
         schema.router,
         logs.router,
         stats.router,
+        pages.router,
     ]
 
 
@@ -137,6 +139,10 @@ def create_app(
             expose_headers=["x-ignored-params", "retry-after", "x-request-id"],
         )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # A browser navigating to a path that is both a page and an API route (/, /config, /keys) gets the page.
+    from cursor_gateway.api.pages import PagesForBrowsers
+
+    app.add_middleware(PagesForBrowsers)
     return app
 
 

@@ -36,6 +36,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 _FLAGS = ("enable_slow_pool", "enable_long_context", "include_web_references", "enable_dynamic_key")
 USAGE_CHECK_TYPES = ("none", "default", "all", "list")
+# Public names for the admin console's form (services/config_console.py).
+FIELD_CHOICES = _CHOICES
+FLAGS = _FLAGS
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,6 +239,7 @@ def _serve(
             f"cursor-gateway {__version__} listening on {url}",
             f"  OpenAI base URL   {url}/v1",
             f"  health            {url}/health",
+            f"  admin console     {url}/  (in a browser; paste the admin key)",
             "  admin auth        "
             + (
                 "Authorization: Bearer $AUTH_TOKEN"

@@ -1,9 +1,10 @@
 """The runtime config (admin-api.md "Config") and the settings reference.
 
 - `POST /config` (admin), flat body `{"action": ..., <field>: ...}`: get, update (fields), reset,
-  rollback (`"version": n`); `expected_version` makes any change conditional (409 when stale).
-- `GET /config` (public): a small page that holds no data; its script calls `POST /config` with the
-  admin key the user pastes.
+  rollback (`"version": n`); `expected_version` makes any change conditional (409 when stale); describe
+  (each field's default, environment and stored value) and history (the last versions), for the page.
+- `GET /config` (public): the admin console's config page (api/pages.py); it holds no data, its script
+  calls `POST /config` with the admin key the user types in.
 - `GET /env-example` (public): every setting with its default and meaning, from settings.SETTINGS.
 
 Handlers are sync on purpose: the store calls block, and FastAPI runs sync handlers in its thread pool.
@@ -12,17 +13,17 @@ Handlers are sync on purpose: the store calls block, and FastAPI runs sync handl
 from __future__ import annotations
 
 import textwrap
-from functools import cache
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, StrictInt
+from starlette.responses import Response
 
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import require_admin
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.pages import PAGES, file_response
 from cursor_gateway.errors import InvalidRequest
 from cursor_gateway.settings import SETTINGS
 
@@ -31,7 +32,7 @@ router = APIRouter()
 
 class ConfigRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
-    action: Literal["get", "update", "reset", "rollback"]
+    action: Literal["get", "update", "reset", "rollback", "describe", "history"]
     expected_version: StrictInt | None = None
     version: StrictInt | None = None
 
@@ -51,6 +52,12 @@ def post_config(
         raise InvalidRequest("'version' is only for action 'rollback'", param="version")
     if body.action == "get":
         return service.get()
+    if body.action in ("describe", "history"):  # the admin console's views (services/config_console.py)
+        from cursor_gateway.services import config_console
+
+        if body.action == "describe":
+            return config_console.describe(service)
+        return config_console.history(service)
     if body.action == "reset":
         return service.reset(body.expected_version)
     if body.action == "rollback":
@@ -61,18 +68,16 @@ def post_config(
 
 
 @router.get("/config", response_class=HTMLResponse)
-def config_page() -> HTMLResponse:
-    return HTMLResponse(_page(), headers={"cache-control": "no-store"})
+def config_page(request: Request) -> Response:
+    # Browsers get the page from api.pages.PagesForBrowsers; this answers any other GET the same way.
+    response = file_response(request.app, PAGES["/config"])
+    assert response is not None  # the package ships config.html
+    return response
 
 
 @router.get("/env-example", response_class=PlainTextResponse)
 def env_example() -> PlainTextResponse:
     return PlainTextResponse(env_example_text())
-
-
-@cache
-def _page() -> str:
-    return resources.files("cursor_gateway.api").joinpath("static/config.html").read_text("utf-8")
 
 
 def env_example_text() -> str:
