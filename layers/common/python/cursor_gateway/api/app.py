@@ -88,6 +88,7 @@ def all_routers() -> list[APIRouter]:
         messages,
         models,
         proxies,
+        responses,
         schema,
         stats,
         tab,
@@ -110,6 +111,7 @@ def all_routers() -> list[APIRouter]:
         schema.router,
         logs.router,
         stats.router,
+        responses.router,
     ]
 
 
