@@ -296,3 +296,41 @@ def test_ignored_parameters_are_listed_and_rejected_ones_are_400(gateway: str) -
         assert error["param"] == param and word in error["message"], (name, error)
     missing = post(gateway, {"model": MODEL})
     assert missing.status_code == 400 and missing.json()["error"]["param"] == "input"
+
+
+# --- failures --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def behaviour(fake: FakeCursor) -> Iterator[FakeCursor]:
+    """Lets a test change the (module-wide) fake's script; puts the tool script back afterwards."""
+    try:
+        yield fake
+    finally:
+        fake.default = Behaviour(tool_call=CALL)
+
+
+def test_a_failure_after_the_first_byte_ends_with_response_failed(
+    gateway: str, behaviour: FakeCursor
+) -> None:
+    behaviour.default = Behaviour(mode="error_after_text")
+    events = list(client(gateway).responses.create(model=MODEL, input="fail midway", stream=True))
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert [e.type for e in events[-4:]] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.failed",
+    ]
+    failed = events[-1].response
+    assert failed.status == "failed" and failed.error is not None and failed.error.message
+    # A failed response is not stored: nothing to continue from.
+    with pytest.raises(openai.NotFoundError):
+        client(gateway).responses.retrieve(failed.id)
+
+
+def test_a_failure_before_the_first_byte_is_a_real_status(gateway: str, behaviour: FakeCursor) -> None:
+    behaviour.default = Behaviour.failing("bad_model")
+    with pytest.raises(openai.BadRequestError) as bad:
+        client(gateway).responses.create(model="no-such-model", input="hi", stream=True)
+    assert bad.value.body["type"] == "invalid_request_error"

@@ -273,24 +273,3 @@ class ResponseWriter:
             return [self._event("response.incomplete", response=self.response())]
         self.status = "completed"
         return [self._event("response.completed", response=self.response())]
-
-    @property
-    def output_text(self) -> str:
-        return "".join(
-            part["text"]
-            for item in self.output
-            if item["type"] == "message"
-            for part in item["content"]
-            if part["type"] == "output_text"
-        )
-
-
-def error_event(exc: GatewayError, sequence_number: int) -> Event:
-    """OpenAI's `error` stream event (used when no response object exists to fail)."""
-    return {
-        "type": "error",
-        "sequence_number": sequence_number,
-        "code": exc.code,
-        "message": exc.message,
-        "param": exc.param,
-    }
