@@ -82,6 +82,7 @@ def all_routers() -> list[APIRouter]:
         analytics,
         chat,
         config,
+        cursor,
         health,
         keys,
         logs,
@@ -112,6 +113,7 @@ def all_routers() -> list[APIRouter]:
         logs.router,
         stats.router,
         responses.router,
+        cursor.router,
     ]
 
 
