@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cursor_gateway import cli
 from cursor_gateway.emulator.behaviour import Behaviour
-from cursor_gateway.local.connect import Model, default_model, pick
+from cursor_gateway.services.connect_cli import Model, default_model, pick
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
 

@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     analytics_cli.add_parser(sub)
     probe_cli.add_parser(sub)
 
-    from cursor_gateway.local import connect
+    from cursor_gateway.services import connect_cli
 
-    connect.add_parser(sub)
+    connect_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return export_state_from_args(args)
     if args.command == "connect":
-        return connect.run_from_args(args)
+        return connect_cli.run_from_args(args)
     if args.command == "emulate":
         from cursor_gateway.emulator.server import run_from_args
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from cursor_gateway.upstream.gateway_models import GatewayUnreachable, gateway_model_list
 
 PROVIDER = "cursor-gateway"
 KEY_ENV = "CURSOR_GATEWAY_API_KEY"
@@ -53,15 +53,9 @@ def mask(key: str) -> str:
 
 def fetch_models(url: str, key: str) -> list[Model]:
     try:
-        answer = httpx.get(f"{url}/v1/models", headers={"authorization": f"Bearer {key}"}, timeout=15)
-    except httpx.HTTPError as exc:
-        raise SystemExit(f"connect: cannot reach the gateway at {url}: {exc}") from exc
-    if answer.status_code in (401, 403):
-        raise SystemExit(f"connect: the gateway refused the key ({answer.status_code})")
-    if answer.status_code != 200:
-        raise SystemExit(f"connect: GET {url}/v1/models answered {answer.status_code}")
-    data = answer.json().get("data") or []
-    return [Model(str(m["id"]), str(m.get("display_name") or m["id"])) for m in data if m.get("id")]
+        return [Model(i, name) for i, name in gateway_model_list(url, key)]
+    except GatewayUnreachable as exc:
+        raise SystemExit(f"connect: {exc}") from exc
 
 
 def pick(models: Sequence[Model], *words: str) -> str | None:
