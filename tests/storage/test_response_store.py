@@ -7,14 +7,18 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 from cursor_gateway.errors import NotFound
 from cursor_gateway.local.moto_server import EmbeddedMoto
+from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.services.responses import ResponseService
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.responses import DynamoResponseStore, StoredResponse
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -25,15 +29,15 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoResponseStore]:
     endpoint = server.start()
     try:
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
-        name = f"responses-{uuid.uuid4().hex[:8]}"
-        client.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
+        # The table as template.yaml declares it, under the name the setting defaults to.
+        tables, _ = local_resources(load_template(ROOT / "template.yaml"), region="us-east-1")
+        (spec,) = [t for t in tables if t.name == Settings().responses_table]
+        assert spec.ttl_attribute == "expires_at"
+        # moto's backend outlives one server in this process: a fresh name per test.
+        name = f"{spec.name}-{uuid.uuid4().hex[:8]}"
+        client.create_table(TableName=name, **spec.create_args)
         client.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
         )
         yield DynamoResponseStore(name, client=client)
     finally:
