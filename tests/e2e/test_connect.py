@@ -120,7 +120,8 @@ def test_model_roles_prefer_plain_variants() -> None:
     assert pick(models, "sonnet") == "claude-4.6-sonnet"
     assert pick(models, "opus") == "claude-4.6-opus-high-thinking"
     assert pick(models, "haiku", "flash") is None
-    assert default_model(models, "codex", "gpt-5") == "claude-4.6-sonnet"
+    assert default_model(models) == "claude-4.6-sonnet"
+    assert default_model([Model("gpt-5.2", "GPT")], "codex") == "gpt-5.2"  # nothing matches: the first one
 
 
 def test_a_refused_key_is_a_clear_error(gateway: str, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ of stored responses."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,7 @@ from harness import (
     running_gateway,
     session_record,
 )
+from image_server import PNG
 
 WEATHER = {
     "type": "function",
@@ -140,6 +142,23 @@ async def test_async_plain_and_stream(gateway: str) -> None:
         events = [event async for event in stream]
     assert events[0].type == "response.created" and events[-1].type == "response.completed"
     assert events[-1].response.output_text == "Echo: async stream"
+
+
+def test_images_go_through_the_vision_rule(gateway: str, fake: FakeCursor, profile: str) -> None:
+    def ask(url: str) -> Any:
+        content = [{"type": "input_text", "text": "what is it?"}, {"type": "input_image", "image_url": url}]
+        return client(gateway).responses.create(model="gpt-5.2", input=[{"role": "user", "content": content}])
+
+    assert ask("data:image/png;base64," + base64.b64encode(PNG).decode()).status == "completed"
+    if profile == "agent":
+        images = fake.runs[
+            -1
+        ].run_request.action.user_message_action.user_message.selected_context.selected_images
+        assert [(i.mime_type, i.data) for i in images] == [("image/png", PNG)]
+    # The default vision_ability (base64) refuses URLs before anything is fetched.
+    with pytest.raises(openai.BadRequestError) as refused:
+        ask("http://127.0.0.1:9/cat.png")
+    assert refused.value.body["code"] == "image_url_not_allowed"
 
 
 # --- tools ---------------------------------------------------------------------------------------------

@@ -158,7 +158,9 @@ def merge_codex_toml(existing: str, model: str, base_url: str) -> str:
 
 
 def codex(home: Path, url: str, key: str, models: Sequence[Model], model: str | None) -> Plan:
-    chosen = model or default_model(models, "codex", "gpt-5")
+    # Not a GPT-5/codex name by default: for those Codex also sends its freeform `custom` apply_patch tool,
+    # which the gateway refuses (only function tools reach Cursor).
+    chosen = model or default_model(models)
     path = home / ".codex" / "config.toml"
     existing = path.read_text() if path.exists() else ""
     text = merge_codex_toml(existing, chosen, f"{url}/v1")
