@@ -56,9 +56,16 @@ def test_images_and_the_errors_name_the_item() -> None:
 
 def test_parameter_table() -> None:
     body = ResponsesIn.model_validate(
-        {"model": "m", "input": "x", "max_output_tokens": 10, "service_tier": "auto", "top_p": 1}
+        {
+            "model": "m",
+            "input": "x",
+            "max_output_tokens": 10,
+            "service_tier": "auto",
+            "top_p": 1,
+            "top_logprobs": 0,
+        }
     )
-    assert check_parameters(body) == ["max_output_tokens", "service_tier", "top_p"]
+    assert check_parameters(body) == ["max_output_tokens", "service_tier", "top_logprobs", "top_p"]
     for fields, param in (
         ({"conversation": "conv_1"}, "conversation"),
         ({"prompt": {"id": "pmpt_1"}}, "prompt"),

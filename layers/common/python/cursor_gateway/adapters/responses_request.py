@@ -99,9 +99,13 @@ def check_parameters(body: ResponsesIn) -> list[str]:
     if body.top_logprobs:
         raise UnsupportedParameter("logprobs are not available from Cursor", param="top_logprobs")
     ignored = {k for k, v in (body.model_extra or {}).items() if v is not None and k in IGNORED}
-    ignored.update(
-        k for k in ("parallel_tool_calls", "reasoning", "max_output_tokens") if getattr(body, k) is not None
-    )
+    declared = (
+        "parallel_tool_calls",
+        "reasoning",
+        "max_output_tokens",
+        "top_logprobs",
+    )  # top_logprobs: 0 here
+    ignored.update(k for k in declared if getattr(body, k) is not None)
     text = body.text or {}
     fmt = text.get("format")
     if fmt is not None:
