@@ -42,7 +42,6 @@ IGNORED = (
     "max_output_tokens",
     "max_tool_calls",
     "parallel_tool_calls",
-    "reasoning",
     "include",
     "truncation",
     "service_tier",
@@ -99,13 +98,10 @@ def check_parameters(body: ResponsesIn) -> list[str]:
     if body.top_logprobs:
         raise UnsupportedParameter("logprobs are not available from Cursor", param="top_logprobs")
     ignored = {k for k, v in (body.model_extra or {}).items() if v is not None and k in IGNORED}
-    declared = (
-        "parallel_tool_calls",
-        "reasoning",
-        "max_output_tokens",
-        "top_logprobs",
-    )  # top_logprobs: 0 here
+    declared = ("parallel_tool_calls", "max_output_tokens", "top_logprobs")  # top_logprobs: 0 here
     ignored.update(k for k in declared if getattr(body, k) is not None)
+    # reasoning.effort is mapped as chat maps reasoning_effort (the route drops it when the model honours it)
+    ignored.update(f"reasoning.{k}" for k, v in (body.reasoning or {}).items() if v is not None)
     text = body.text or {}
     fmt = text.get("format")
     if fmt is not None:

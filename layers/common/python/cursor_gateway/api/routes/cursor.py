@@ -7,24 +7,24 @@ always in chat-completions format. `x-body-shape` says which shape was seen."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from cursor_gateway.adapters import anthropic_request, openai_request, responses_request
 from cursor_gateway.adapters.body_shape import body_shape
 from cursor_gateway.api.answering import begin_trace
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.api.body import json_body
 from cursor_gateway.api.routes.chat import answer_as_chat
 from cursor_gateway.domain.chat import ChatRequest
-from cursor_gateway.errors import InvalidRequest
-from cursor_gateway.services.messages import resolve_model
+from cursor_gateway.domain.model_parameters import effort_level
+from cursor_gateway.services.messages import budget_level, resolve_model
 
 router = APIRouter()
 Body = TypeVar("Body", bound=BaseModel)
@@ -38,24 +38,21 @@ def _validated(model: type[Body], body: dict[str, Any]) -> Body:
         raise RequestValidationError(exc.errors()) from exc
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError as exc:
-        raise InvalidRequest("Request body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise InvalidRequest("Request body must be a JSON object")
-    return body
+class CursorChatBody(RootModel[dict[str, Any]]):
+    """Any JSON object: an OpenAI Chat body, a Responses body (`input`) or an Anthropic Messages body
+    (`system`, content blocks); the shape is read from its fields, then its own model validates it."""
 
 
 @router.post("/cursor/chat/completions", response_model=None)
 async def cursor_chat_completions(
-    request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
+    request: Request,
+    caller: Annotated[Caller, Depends(require_chat_key)],
+    body: Annotated[CursorChatBody, Depends(json_body(CursorChatBody))],
 ) -> StreamingResponse | JSONResponse:
     deadline = asyncio.get_running_loop().time()
     services = services_of(request.app)
     deadline += services.settings.max_stream_seconds
-    raw = await _json_object(request)
+    raw = body.root
     shape = body_shape(raw)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     hint = request.headers.get("x-conversation-id")
@@ -65,9 +62,13 @@ async def cursor_chat_completions(
         responses = _validated(responses_request.ResponsesIn, raw)
         ignored = responses_request.check_parameters(responses)
         history = await services.responses.history(responses.previous_response_id, caller.key_id)
+        level = effort_level((responses.reasoning or {}).get("effort"))
+        choice, honoured = services.catalog.shape(services.catalog.resolve(responses.model), level)
+        if honoured:
+            ignored = [name for name in ignored if name != "reasoning.effort"]
         chat_request = responses_request.to_chat_request(
             responses,
-            services.catalog.resolve(responses.model),
+            choice,
             [*history, *responses_request.input_items(responses)],
             history=len(history),
             conversation_hint=hint,
@@ -81,6 +82,10 @@ async def cursor_chat_completions(
         choice = resolve_model(
             services.catalog, messages.model, anthropic_request.thinking_requested(messages)
         )
+        level = budget_level(messages)
+        choice, honoured = services.catalog.shape(choice, level)
+        if level and not honoured:
+            ignored = [*ignored, "thinking.budget_tokens"]
         chat_request = anthropic_request.to_chat_request(
             messages, choice, conversation_hint=hint, request_id=request_id, caller_scope=caller.key_id
         )
@@ -88,9 +93,14 @@ async def cursor_chat_completions(
     else:
         chat = _validated(openai_request.ChatCompletionIn, raw)
         ignored = openai_request.check_parameters(chat)
+        choice, honoured = services.catalog.shape(
+            services.catalog.resolve(chat.model), effort_level(chat.reasoning_effort)
+        )
+        if honoured:
+            ignored = [name for name in ignored if name != "reasoning_effort"]
         chat_request = openai_request.to_chat_request(
             chat,
-            services.catalog.resolve(chat.model),
+            choice,
             conversation_hint=hint,
             request_id=request_id,
             caller_scope=caller.key_id,

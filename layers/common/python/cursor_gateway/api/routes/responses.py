@@ -29,8 +29,10 @@ from cursor_gateway.api import sse
 from cursor_gateway.api.answering import open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.api.body import json_body
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.chat import TurnEnded
+from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError, InvalidRequest
 
 router = APIRouter()
@@ -73,7 +75,9 @@ class _Turn:
 
 @router.post("/v1/responses", response_model=None)
 async def create_response(
-    body: ResponsesIn, request: Request, caller: Annotated[Caller, Depends(require_chat_key)]
+    request: Request,
+    caller: Annotated[Caller, Depends(require_chat_key)],
+    body: Annotated[ResponsesIn, Depends(json_body(ResponsesIn))],
 ) -> StreamingResponse | JSONResponse:
     # MAX_STREAM_SECONDS counts from the request's arrival, as for chat completions.
     deadline = asyncio.get_running_loop().time()
@@ -83,6 +87,10 @@ async def create_response(
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     model = services.catalog.resolve(body.model)
+    level = effort_level((body.reasoning or {}).get("effort"))  # as chat maps reasoning_effort
+    model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
+    if honoured:
+        ignored = [name for name in ignored if name != "reasoning.effort"]
     history = await services.responses.history(body.previous_response_id, caller.key_id)
     items = [*history, *input_items(body)]
     chat_request = to_chat_request(
