@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cursor_gateway.api.errors import envelope_kind
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.services.container import build_services
 from cursor_gateway.storage.config import InMemoryConfigStore
@@ -71,7 +72,7 @@ def in_envelope(path: str, response: httpx.Response) -> bool:
     body = response.json()
     if path.startswith("/v1/messages"):
         return body["type"] == "error" and bool(body["error"]["message"])
-    if path.startswith("/v1/"):
+    if envelope_kind(path) == "openai":  # /v1/* and /cursor/* (the Cursor IDE's chat entry)
         return bool(body["error"]["message"])
     return body["status"] == "error" and body["code"] == response.status_code
 

@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     analytics_cli.add_parser(sub)
     probe_cli.add_parser(sub)
 
+    from cursor_gateway.services import connect_cli
+
+    connect_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         from cursor_gateway.local.stack import serve_from_args
@@ -80,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         from cursor_gateway.local.stack import export_state_from_args
 
         return export_state_from_args(args)
+    if args.command == "connect":
+        return connect_cli.run_from_args(args)
     if args.command == "emulate":
         from cursor_gateway.emulator.server import run_from_args
 

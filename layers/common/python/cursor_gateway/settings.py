@@ -373,6 +373,17 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "S3 bucket whose pages/<file> copies of the admin pages win over the packaged ones (set in AWS; "
         "`infra/scripts/publish_pages.py` uploads them). Empty: the packaged pages only.",
     ),
+    # --- OpenAI Responses API (issue 15): stored responses for previous_response_id ---
+    SettingSpec(
+        "RESPONSES_TABLE",
+        "cursor-gateway-responses",
+        "DynamoDB table of stored /v1/responses answers (previous_response_id, GET/DELETE).",
+    ),
+    SettingSpec(
+        "RESPONSES_TTL_DAYS",
+        "30",
+        "Days a stored response can be continued or fetched (`store: false` skips it).",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -485,6 +496,9 @@ class Settings:
     usage_stats_table: str = "cursor-gateway-usage-stats"
     log_bodies_bucket: str = "cursor-gateway-logbodiesbucket"
     assets_bucket: str = ""
+    # --- OpenAI Responses API (issue 15) ---
+    responses_table: str = "cursor-gateway-responses"
+    responses_ttl_days: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -542,6 +556,8 @@ class Settings:
             ZoneInfo(self.stats_tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"STATS_TZ: unknown time zone '{self.stats_tz}'") from None
+        if self.responses_ttl_days <= 0:
+            raise ValueError("RESPONSES_TTL_DAYS must be > 0")
 
     def _validate_image_fetch(self) -> None:
         if self.image_fetch_max_bytes < 1 or self.image_fetch_timeout <= 0:

@@ -148,7 +148,11 @@ def check_parameters(body: ChatCompletionIn) -> list[str]:
 
 
 def _image(url: str, index: int) -> ImagePart:
-    param = f"messages[{index}].content"
+    return image_from_url(url, f"messages[{index}].content")
+
+
+def image_from_url(url: str, param: str) -> ImagePart:
+    """A data: URL decoded, or an http(s) URL recorded for services.images (also used by /v1/responses)."""
     if url.lower().startswith(("http://", "https://")):
         # Fetched (or refused, per vision_ability) by services.images before the chat opens.
         return ImagePart(mime_type="", data=b"", url=url)

@@ -82,6 +82,7 @@ def all_routers() -> list[APIRouter]:
         analytics,
         chat,
         config,
+        cursor,
         health,
         keys,
         logs,
@@ -89,6 +90,7 @@ def all_routers() -> list[APIRouter]:
         models,
         pages,
         proxies,
+        responses,
         schema,
         stats,
         tab,
@@ -112,6 +114,8 @@ def all_routers() -> list[APIRouter]:
         logs.router,
         stats.router,
         pages.router,
+        responses.router,
+        cursor.router,
     ]
 
 

@@ -35,7 +35,7 @@ _STATUS_TYPES = {
 def envelope_kind(path: str) -> str:
     if path.startswith("/v1/messages"):
         return "anthropic"
-    if path.startswith("/v1/"):
+    if path.startswith(("/v1/", "/cursor/")):  # /cursor/chat/completions answers like chat completions
         return "openai"
     return "admin"
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from cursor_gateway.services.log_reader import LogReader
     from cursor_gateway.services.proxies import ProxyService
     from cursor_gateway.services.request_log import RequestRecorder
+    from cursor_gateway.services.responses import ResponseService
     from cursor_gateway.services.tab import TabService
     from cursor_gateway.services.token_accounts import TokenAccountService
     from cursor_gateway.services.token_pool import Exchanger, Refresher, TokenPool
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from cursor_gateway.storage.keys import KeyStore
     from cursor_gateway.storage.proxies import ProxyStore
     from cursor_gateway.storage.request_logs import RequestLogStore
+    from cursor_gateway.storage.responses import ResponseStore
     from cursor_gateway.storage.tokens import TokenStore
 
 # Uptime counts from when this process loaded the app, not from its first request (services are lazy).
@@ -188,6 +190,17 @@ class Services:
         return CanaryService(self.settings, self.token_pool, self.chat, store, clock=self.clock)
 
     @cached_property
+    def responses(self) -> ResponseService:
+        """Stored /v1/responses answers (previous_response_id, GET/DELETE /v1/responses/{id})."""
+        from cursor_gateway.services.responses import ResponseService
+        from cursor_gateway.storage.responses import DynamoResponseStore
+
+        store: ResponseStore = self._supplied("response_store") or DynamoResponseStore(
+            self.settings.responses_table
+        )
+        return ResponseService(store, self.settings, clock=self.clock)
+
+    @cached_property
     def analytics(self) -> AnalyticsService:
         supplied: AnalyticsService | None = self._supplied("analytics")
         if supplied is not None:
@@ -241,6 +254,7 @@ def build_services(
     exchanger: Exchanger | None = None,
     refresher: Refresher | None = None,
     analytics: AnalyticsService | None = None,
+    response_store: ResponseStore | None = None,
     clock: Callable[[], float] = time.time,
     version_fetch: Callable[[str, float], Any] | None = None,
     request_log_store: RequestLogStore | None = None,
@@ -257,5 +271,6 @@ def build_services(
         "analytics": analytics,
         "version_fetch": version_fetch,
         "request_log_store": request_log_store,
+        "response_store": response_store,
     }
     return Services(settings, clock=clock, **{k: v for k, v in given.items() if v is not None})

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -20,6 +20,7 @@ from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
 from cursor_gateway.api.streaming import paced
+from cursor_gateway.domain.chat import ChatRequest
 from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream
@@ -40,8 +41,6 @@ async def chat_completions(
     services = services_of(request.app)
     settings = services.settings
     deadline += settings.max_stream_seconds
-    runtime = services.config.current()
-    thinking_output = runtime.thinking_output
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     trace = begin_trace(
@@ -60,14 +59,45 @@ async def chat_completions(
             request_id=request_id,
             caller_scope=caller.key_id,
         )
-        chat_request, answer = await open_answer(services, chat_request, caller, trace)
     except Exception as exc:
         trace.fail(exc)
         raise
     headers = {"x-request-id": request_id, "x-log-id": trace.id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)
-    if not body.stream:
+    return await answer_as_chat(
+        services,
+        chat_request,
+        caller,
+        trace,
+        model=body.model,
+        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+        headers=headers,
+        deadline=deadline,
+    )
+
+
+async def answer_as_chat(
+    services: Any,
+    chat_request: ChatRequest,
+    caller: Caller,
+    trace: RequestTrace,
+    *,
+    model: str,
+    include_usage: bool,
+    headers: dict[str, str],
+    deadline: float,
+) -> StreamingResponse | JSONResponse:
+    """Open the answer and return it in chat-completions format (also /cursor/chat/completions, whose
+    request may come in any of three shapes)."""
+    settings = services.settings
+    thinking_output = services.config.current().thinking_output
+    try:
+        chat_request, answer = await open_answer(services, chat_request, caller, trace)
+    except Exception as exc:
+        trace.fail(exc)
+        raise
+    if not chat_request.stream:
         transcript = await collect(
             answer, keepalive=settings.max_stream_seconds, deadline=deadline, trace=trace
         )
@@ -75,17 +105,17 @@ async def chat_completions(
         return JSONResponse(
             completion(
                 transcript,
-                model=body.model,
+                model=model,
                 thinking_output=thinking_output,
                 thinking_tag=settings.thinking_tag,
             ),
             headers=headers,
         )
     writer = ChunkWriter(
-        model=body.model,
+        model=model,
         thinking_output=thinking_output,
         thinking_tag=settings.thinking_tag,
-        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+        include_usage=include_usage,
     )
     return StreamingResponse(
         _sse(answer, writer, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
