@@ -35,6 +35,7 @@ import hypothesis
 import hypothesis.errors
 import requests
 import schemathesis
+from cursor_gateway.api.errors import envelope_kind
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -136,7 +137,7 @@ def in_envelope(path: str, response: requests.Response) -> bool:
         return False
     if path.startswith("/v1/messages"):
         return body.get("type") == "error" and isinstance(body.get("error"), dict)
-    if path.startswith("/v1/"):
+    if envelope_kind(path) == "openai":  # /v1/* and /cursor/* (the Cursor IDE's chat entry)
         return isinstance(body.get("error"), dict) and isinstance(body["error"].get("message"), str)
     return body.get("status") == "error" and isinstance(body.get("message"), str)
 

@@ -2,13 +2,15 @@
 per response, partition key `id`, TTL on `expires_at`).
 
 An item holds the response object (for `GET /v1/responses/{id}`) and the conversation items up to and
-including its output (for continuing it), as zlib-compressed JSON: images travel as data URLs and a
-DynamoDB item is capped at 400 KB, so a body that still does not fit is not stored (`put` says so).
+including its output (for continuing it), as zlib-compressed JSON in base64 text: images travel as data
+URLs and a DynamoDB item is capped at 400 KB, so a body that still does not fit is not stored (`put` says
+so).
 DynamoDB deletes expired items lazily (up to days late), so readers compare `expires_at` themselves.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import zlib
@@ -42,13 +44,15 @@ class ResponseStore(Protocol):
         ...
 
 
-def encode_body(record: StoredResponse) -> bytes:
+def encode_body(record: StoredResponse) -> str:
+    """zlib-compressed JSON as base64 text: a string attribute, which every store (and the local stack's
+    JSON-based state) keeps as is, where a binary one would need its own encoding everywhere."""
     text = json.dumps({"response": record.response, "items": record.items}, separators=(",", ":"))
-    return zlib.compress(text.encode(), 6)
+    return base64.b64encode(zlib.compress(text.encode(), 6)).decode()
 
 
-def decode_body(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    body = json.loads(zlib.decompress(data))
+def decode_body(data: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    body = json.loads(zlib.decompress(base64.b64decode(data)))
     return body["response"], body["items"]
 
 
@@ -57,7 +61,7 @@ class InMemoryResponseStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: dict[str, tuple[str, int, bytes]] = {}
+        self._items: dict[str, tuple[str, int, str]] = {}
 
     def put(self, record: StoredResponse) -> bool:
         body = encode_body(record)
@@ -100,7 +104,7 @@ class DynamoResponseStore:
             "id": {"S": record.id},
             "owner": {"S": record.owner},
             "expires_at": {"N": str(record.expires_at)},
-            "body": {"B": body},
+            "body": {"S": body},
         }
         self.client.put_item(TableName=self.table, Item=item)
         return True
@@ -112,7 +116,7 @@ class DynamoResponseStore:
         item = found.get("Item")
         if item is None:
             return None
-        response, items = decode_body(bytes(item["body"]["B"]))
+        response, items = decode_body(item["body"]["S"])
         return StoredResponse(response_id, item["owner"]["S"], int(item["expires_at"]["N"]), response, items)
 
     def delete(self, response_id: str) -> bool:
