@@ -228,3 +228,21 @@ def test_export_and_clear(gateway: Gateway) -> None:
     assert gateway.get("/api/stats/token/summary").json()["total_requests"] == 3  # stats have their own clear
     assert gateway.post("/api/stats/token/clear", {}).status_code == 200
     assert gateway.get("/api/stats/token/summary").json()["total_requests"] == 0
+
+
+def test_responses_api_requests_are_logged_too(gateway: Gateway) -> None:
+    sdk = openai.OpenAI(base_url=gateway.url + "/v1", api_key=ADMIN, max_retries=0)
+    plain = sdk.responses.create(model="gpt-5.2", input="a responses question", store=False)
+    assert "Echo: a responses question" in plain.output_text
+    streamed = sdk.responses.create(model="gpt-5.2", input="a streamed one", store=False, stream=True)
+    kinds = [event.type for event in streamed]
+    assert kinds[-1] == "response.completed"
+    gateway.settle()
+
+    page = gateway.post("/logs/get", {"query": {"reverse": True}}).json()
+    assert [e["endpoint"] for e in page["logs"]] == ["responses", "responses"]
+    assert [e["stream"] for e in page["logs"]] == [True, False]
+    for entry in page["logs"]:
+        assert entry["status"] == "success" and entry["http_status"] == 200
+        assert entry["model"] == "gpt-5.2" and entry["usage"]["output"] > 0
+        assert entry["token_info"]["alias"] == "alpha"

@@ -26,7 +26,7 @@ from cursor_gateway.adapters.responses_request import (
 )
 from cursor_gateway.adapters.responses_response import Event, ResponseWriter, echo_fields
 from cursor_gateway.api import sse
-from cursor_gateway.api.answering import open_answer
+from cursor_gateway.api.answering import begin_trace, open_answer
 from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
@@ -34,6 +34,7 @@ from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.chat import TurnEnded
 from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError, InvalidRequest
+from cursor_gateway.services.request_log import RequestTrace
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.responses")
@@ -86,44 +87,56 @@ async def create_response(
     deadline += settings.max_stream_seconds
     ignored = check_parameters(body)
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    model = services.catalog.resolve(body.model)
-    level = effort_level((body.reasoning or {}).get("effort"))  # as chat maps reasoning_effort
-    model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
-    if honoured:
-        ignored = [name for name in ignored if name != "reasoning.effort"]
-    history = await services.responses.history(body.previous_response_id, caller.key_id)
-    items = [*history, *input_items(body)]
-    chat_request = to_chat_request(
-        body,
-        model,
-        items,
-        history=len(history),
-        conversation_hint=request.headers.get("x-conversation-id"),
-        request_id=request_id,
-        caller_scope=caller.key_id,
+    # One request-log entry per call, like chat completions (services.request_log).
+    trace = begin_trace(
+        services, request, caller, endpoint="responses", model=body.model, stream=bool(body.stream)
     )
-    chat_request, answer = await open_answer(services, chat_request, caller)
+    try:
+        model = services.catalog.resolve(body.model)
+        level = effort_level((body.reasoning or {}).get("effort"))  # as chat maps reasoning_effort
+        model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
+        if honoured:
+            ignored = [name for name in ignored if name != "reasoning.effort"]
+        history = await services.responses.history(body.previous_response_id, caller.key_id)
+        items = [*history, *input_items(body)]
+        chat_request = to_chat_request(
+            body,
+            model,
+            items,
+            history=len(history),
+            conversation_hint=request.headers.get("x-conversation-id"),
+            request_id=request_id,
+            caller_scope=caller.key_id,
+        )
+        chat_request, answer = await open_answer(services, chat_request, caller, trace)
+    except Exception as exc:
+        trace.fail(exc)
+        raise
     turn = _Turn(services, body, items, caller.key_id)
-    headers = {"x-request-id": request_id}
+    headers = {"x-request-id": request_id, "x-log-id": trace.id}
     if ignored:
         headers["x-ignored-params"] = ",".join(ignored)
     if not body.stream:
-        async for event in paced(aiter(answer), keepalive=settings.max_stream_seconds, deadline=deadline):
+        events = trace.watch(paced(aiter(answer), keepalive=settings.max_stream_seconds, deadline=deadline))
+        async for event in events:
             if event is not None:
                 await turn.events(event)
         await turn.finish()
+        await trace.settled()
         return JSONResponse(turn.writer.response(), headers=headers)
     return StreamingResponse(
-        _sse(answer, turn, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
+        _sse(answer, turn, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
         media_type="text/event-stream",
         headers={**sse.SSE_HEADERS, **headers},
     )
 
 
-async def _sse(answer: Any, turn: _Turn, *, keepalive: float, deadline: float) -> AsyncIterator[bytes]:
+async def _sse(
+    answer: Any, turn: _Turn, trace: RequestTrace, *, keepalive: float, deadline: float
+) -> AsyncIterator[bytes]:
     for event in turn.writer.start():
         yield event_bytes(event)
-    events = paced(aiter(answer), keepalive=keepalive, deadline=deadline)
+    events = trace.watch(paced(aiter(answer), keepalive=keepalive, deadline=deadline))
     try:
         async for event in events:
             if event is None:
@@ -143,6 +156,7 @@ async def _sse(answer: Any, turn: _Turn, *, keepalive: float, deadline: float) -
             yield event_bytes(out)
     finally:
         await events.aclose()  # a client that went away must not leave the upstream open
+    await trace.settled()  # on Lambda: the log write lands before the invocation ends
 
 
 @router.get("/v1/responses/{response_id}")
