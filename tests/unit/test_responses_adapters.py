@@ -123,3 +123,14 @@ def test_a_length_stop_is_incomplete_and_a_late_failure_is_failed() -> None:
     assert failed[-1]["response"]["status"] == "failed"
     assert failed[-1]["response"]["error"]["message"] == "reset"
     assert failed[-1]["response"]["output"][0]["content"][0]["text"] == "part"
+
+
+def test_booleans_are_strict_like_chat() -> None:
+    import pydantic
+    from cursor_gateway.adapters.responses_request import ResponsesIn
+
+    for field in ("stream", "store", "parallel_tool_calls", "background"):
+        with pytest.raises(pydantic.ValidationError) as caught:
+            ResponsesIn.model_validate_json(f'{{"model": "m", "input": "x", "{field}": "yes"}}')
+        assert caught.value.errors()[0]["loc"] == (field,)
+    assert ResponsesIn.model_validate_json('{"model": "m", "input": "x", "stream": true}').stream is True

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from cursor_gateway.adapters.openai_request import conversation_id_for, image_from_url, tool_choice_of
 from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice, Role, ToolCall, ToolSpec
@@ -66,20 +66,20 @@ class ResponsesIn(BaseModel):
     model: str = Field(min_length=1)
     input: str | list[dict[str, Any]]
     instructions: str | None = None
-    stream: bool = False
+    stream: StrictBool = False
     tools: list[Any] | None = None
     tool_choice: str | dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
+    parallel_tool_calls: StrictBool | None = None
     text: dict[str, Any] | None = None
     metadata: dict[str, str] | None = None
     user: str | None = None
     prompt_cache_key: str | None = None
     previous_response_id: str | None = None
-    store: bool = True
+    store: StrictBool = True
     reasoning: dict[str, Any] | None = None
     max_output_tokens: int | None = Field(default=None, ge=1)
     top_logprobs: int | None = None
-    background: bool | None = None
+    background: StrictBool | None = None
     conversation: str | dict[str, Any] | None = None
     prompt: dict[str, Any] | None = None
 
