@@ -4,10 +4,8 @@ made in the playground is found in the logs page, its tokens in the statistics p
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +20,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(autouse=True)
 def _needs_the_log_routes(logs_deployed: bool) -> None:
-    """These tests need issue 11's routes. A checkout without its router (`api/routes/logs.py`) skips them
-    with a warning in every run (the console then hides its logs and statistics pages, which
-    test_the_logs_and_stats_links_follow_what_the_gateway_serves checks); a checkout with the router
-    whose routes do not answer fails."""
-    if logs_deployed:
-        return
-    if importlib.util.find_spec("cursor_gateway.api.routes.logs") is not None:
-        pytest.fail("api/routes/logs.py is here but POST /logs/get answers 404 on the running stack")
-    reason = "logs/stats browser tests not run: this checkout has no request-log routes (issue 11)"
-    warnings.warn(reason, pytest.PytestWarning, stacklevel=1)
-    pytest.skip(reason)
+    """Issue 11's routes are part of the gateway now: a stack where they do not answer is a failure."""
+    if not logs_deployed:
+        pytest.fail("POST /logs/get answers 404 on the running stack")
 
 
 def settled_entry(stack: Stack, model: str, text: str) -> dict[str, Any]:
