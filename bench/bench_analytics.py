@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "layers/common/python"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import boto3  # noqa: E402
-from cursor_gateway.domain.analytics import DATASETS, plan_windows  # noqa: E402
+from cursor_gateway.domain.analytics import DATASETS  # noqa: E402
+from cursor_gateway.domain.analytics_time import plan_windows  # noqa: E402
 from cursor_gateway.local.moto_server import EmbeddedMoto  # noqa: E402
 from cursor_gateway.local.template import load_template, local_resources  # noqa: E402
 from cursor_gateway.services.analytics import AnalyticsService  # noqa: E402

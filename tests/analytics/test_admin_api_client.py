@@ -11,7 +11,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 from analytics_env import KEY, FakeClock, before
-from cursor_gateway.domain.analytics import CHANGES, COMMITS, OutOfTime, Window, admit
+from cursor_gateway.domain.analytics import CHANGES, COMMITS
+from cursor_gateway.domain.analytics_time import OutOfTime, Window, admit
 from cursor_gateway.errors import UpstreamBadRequest, UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.upstream.admin_api import (
     AdminApiClient,

@@ -10,7 +10,8 @@ from typing import Any
 
 from analytics_env import ROOT, Env
 from cursor_gateway.api.routes import analytics
-from cursor_gateway.domain.analytics import DATASETS, rate_seconds
+from cursor_gateway.domain.analytics import DATASETS
+from cursor_gateway.domain.analytics_time import rate_seconds
 from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.services.analytics import LambdaDispatcher, handle_event
 from cursor_gateway.settings import Settings

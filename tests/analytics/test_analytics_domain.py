@@ -8,20 +8,22 @@ import pytest
 from cursor_gateway.domain.analytics import (
     CHANGES,
     COMMITS,
-    Window,
-    admit,
-    advance_checkpoint,
     csv_field,
     csv_header,
     csv_row,
-    iso,
     parse_user,
+    to_row,
+)
+from cursor_gateway.domain.analytics_time import (
+    Window,
+    admit,
+    advance_checkpoint,
+    iso,
     parse_when,
     plan_windows,
     pull_end,
     pull_start,
     rate_seconds,
-    to_row,
 )
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from analytics_env import DATA_START, KEY, Env, FakeClock, before, build_service
-from cursor_gateway.domain.analytics import CHANGES, COMMITS, Window, csv_header, csv_row
+from cursor_gateway.domain.analytics import CHANGES, COMMITS, csv_header, csv_row
+from cursor_gateway.domain.analytics_time import Window
 from fakes.admin_api import FakeAdminApi, Users, generate, make_commit
 
 JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ import threading
 
 import boto3
 from analytics_env import REGION, Aws, FakeClock
-from cursor_gateway.domain.analytics import OutOfTime
+from cursor_gateway.domain.analytics_time import OutOfTime
 from cursor_gateway.storage.analytics import DynamoRateLimiter
 
 

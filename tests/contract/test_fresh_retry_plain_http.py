@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from cursor_gateway.domain.analytics import COMMITS, Window
+from cursor_gateway.domain.analytics import COMMITS
+from cursor_gateway.domain.analytics_time import Window
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor
 from cursor_gateway.emulator.tokens import fake_jwt

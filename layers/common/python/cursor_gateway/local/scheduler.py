@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from cursor_gateway.domain.analytics import rate_seconds
+from cursor_gateway.domain.analytics_time import rate_seconds
 from cursor_gateway.settings import Settings
 
 log = logging.getLogger("cursor_gateway.local.scheduler")

@@ -37,24 +37,26 @@ from typing import Any, Protocol
 from cursor_gateway.domain.analytics import (
     DATASETS,
     Dataset,
-    OutOfTime,
     Resume,
     Row,
     UserFilter,
-    Window,
-    advance_checkpoint,
     canonical_json,
     csv_header,
     csv_row,
     dataset,
+    parse_user,
+    to_row,
+)
+from cursor_gateway.domain.analytics_time import (
+    OutOfTime,
+    Window,
+    advance_checkpoint,
     iso,
     parse_day,
-    parse_user,
     parse_when,
     plan_windows,
     pull_end,
     pull_start,
-    to_row,
     utc,
 )
 from cursor_gateway.errors import GatewayError, InvalidRequest, NotFound, UpstreamProtocolError

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from cursor_gateway.domain.analytics import Window, dataset, parse_when, utc
+from cursor_gateway.domain.analytics import dataset
+from cursor_gateway.domain.analytics_time import Window, parse_when, utc
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.settings import Settings
 

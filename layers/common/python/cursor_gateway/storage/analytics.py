@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from cursor_gateway.domain.analytics import Dataset, OutOfTime, Resume, Row, StreamState, UserFilter, admit
+from cursor_gateway.domain.analytics import Dataset, Resume, Row, StreamState, UserFilter
+from cursor_gateway.domain.analytics_time import OutOfTime, admit
 from cursor_gateway.errors import Conflict
 from cursor_gateway.storage.tokens import StorageUnavailable
 

@@ -30,7 +30,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from cursor_gateway.domain.analytics import MAX_PAGE_SIZE, Dataset, OutOfTime, Window, row_key
+from cursor_gateway.domain.analytics import MAX_PAGE_SIZE, Dataset, row_key
+from cursor_gateway.domain.analytics_time import OutOfTime, Window
 from cursor_gateway.errors import (
     UpstreamAuthError,
     UpstreamBadRequest,
