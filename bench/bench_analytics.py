@@ -32,7 +32,7 @@ from cursor_gateway.local.moto_server import EmbeddedMoto  # noqa: E402
 from cursor_gateway.local.template import load_template, local_resources  # noqa: E402
 from cursor_gateway.services.analytics import AnalyticsService  # noqa: E402
 from cursor_gateway.settings import Settings  # noqa: E402
-from cursor_gateway.storage.analytics import (  # noqa: E402
+from cursor_gateway.storage.analytics_state import (  # noqa: E402
     AnalyticsObjects,
     AnalyticsRowStore,
     AnalyticsStateStore,

@@ -17,7 +17,7 @@ from cursor_gateway.domain.analytics import DATASETS
 from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.services.analytics import AnalyticsService
 from cursor_gateway.settings import Settings
-from cursor_gateway.storage.analytics import (
+from cursor_gateway.storage.analytics_state import (
     AnalyticsObjects,
     AnalyticsRowStore,
     AnalyticsStateStore,

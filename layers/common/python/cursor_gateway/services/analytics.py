@@ -61,7 +61,7 @@ from cursor_gateway.domain.analytics_time import (
 )
 from cursor_gateway.errors import GatewayError, InvalidRequest, NotFound, UpstreamProtocolError
 from cursor_gateway.settings import Settings
-from cursor_gateway.storage.analytics import (
+from cursor_gateway.storage.analytics_state import (
     AnalyticsObjects,
     AnalyticsRowStore,
     AnalyticsStateStore,
