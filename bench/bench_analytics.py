@@ -32,12 +32,10 @@ from cursor_gateway.local.moto_server import EmbeddedMoto  # noqa: E402
 from cursor_gateway.local.template import load_template, local_resources  # noqa: E402
 from cursor_gateway.services.analytics import AnalyticsService  # noqa: E402
 from cursor_gateway.settings import Settings  # noqa: E402
-from cursor_gateway.storage.analytics_state import (  # noqa: E402
-    AnalyticsObjects,
-    AnalyticsRowStore,
-    AnalyticsStateStore,
-    DynamoRateLimiter,
-)
+from cursor_gateway.storage.analytics_limiter import DynamoRateLimiter  # noqa: E402
+from cursor_gateway.storage.analytics_objects import AnalyticsObjects  # noqa: E402
+from cursor_gateway.storage.analytics_rows import AnalyticsRowStore  # noqa: E402
+from cursor_gateway.storage.analytics_state import AnalyticsStateStore  # noqa: E402
 from cursor_gateway.upstream.admin_api import AdminApiClient  # noqa: E402
 from fakes.admin_api import FakeAdminApi, generate  # noqa: E402
 

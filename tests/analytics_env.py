@@ -17,12 +17,10 @@ from cursor_gateway.domain.analytics import DATASETS
 from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.services.analytics import AnalyticsService
 from cursor_gateway.settings import Settings
-from cursor_gateway.storage.analytics_state import (
-    AnalyticsObjects,
-    AnalyticsRowStore,
-    AnalyticsStateStore,
-    DynamoRateLimiter,
-)
+from cursor_gateway.storage.analytics_limiter import DynamoRateLimiter
+from cursor_gateway.storage.analytics_objects import AnalyticsObjects
+from cursor_gateway.storage.analytics_rows import AnalyticsRowStore
+from cursor_gateway.storage.analytics_state import AnalyticsStateStore
 from cursor_gateway.upstream.admin_api import AdminApiClient
 from fakes.admin_api import FakeAdminApi
 

@@ -9,7 +9,7 @@ import threading
 import boto3
 from analytics_env import REGION, Aws, FakeClock
 from cursor_gateway.domain.analytics_time import OutOfTime
-from cursor_gateway.storage.analytics_state import DynamoRateLimiter
+from cursor_gateway.storage.analytics_limiter import DynamoRateLimiter
 
 
 def test_sequential_grants_wait_for_the_window_to_slide(aws: Aws, clock: FakeClock) -> None:

@@ -61,13 +61,10 @@ from cursor_gateway.domain.analytics_time import (
 )
 from cursor_gateway.errors import GatewayError, InvalidRequest, NotFound, UpstreamProtocolError
 from cursor_gateway.settings import Settings
-from cursor_gateway.storage.analytics_state import (
-    AnalyticsObjects,
-    AnalyticsRowStore,
-    AnalyticsStateStore,
-    DynamoRateLimiter,
-    LeaseLost,
-)
+from cursor_gateway.storage.analytics_limiter import DynamoRateLimiter
+from cursor_gateway.storage.analytics_objects import AnalyticsObjects
+from cursor_gateway.storage.analytics_rows import AnalyticsRowStore
+from cursor_gateway.storage.analytics_state import AnalyticsStateStore, LeaseLost
 from cursor_gateway.upstream.admin_api import AdminApiClient, AdminApiForbidden
 
 log = logging.getLogger("cursor_gateway.analytics")
