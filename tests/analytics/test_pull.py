@@ -294,7 +294,7 @@ def test_a_row_too_large_for_dynamodb_is_stored_shortened_and_kept_whole_in_s3(
 
 def test_exports_left_at_the_deadline_are_done_by_the_next_run(env: Env, fake: FakeAdminApi) -> None:
     from cursor_gateway.domain.analytics import Resume
-    from cursor_gateway.services.analytics import _Outcome
+    from cursor_gateway.services.analytics_pull import PullOutcome
 
     env.service.pull(datasets=["commits"])
     state = env.service.state
@@ -308,11 +308,11 @@ def test_exports_left_at_the_deadline_are_done_by_the_next_run(env: Env, fake: F
         days={"2026-03-01", "2026-03-02"},
         lease_seconds=900,
     )
-    late = _Outcome()
-    env.service._export_pending(COMMITS, "run-x", late, deadline=env.clock() - 1)
+    late = PullOutcome()
+    env.service.puller.export_pending(COMMITS, "run-x", late, deadline=env.clock() - 1)
     assert (late.state, late.stats.exported_days) == ("partial", 0)
     assert state.stream("commits").dirty_days == ("2026-03-01", "2026-03-02")
-    on_time = _Outcome()
-    env.service._export_pending(COMMITS, "run-x", on_time, deadline=env.clock() + 60)
+    on_time = PullOutcome()
+    env.service.puller.export_pending(COMMITS, "run-x", on_time, deadline=env.clock() + 60)
     assert (on_time.state, on_time.stats.exported_days) == ("succeeded", 2)
     assert state.stream("commits").dirty_days == ()

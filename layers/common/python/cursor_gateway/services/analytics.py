@@ -19,86 +19,43 @@ A run that reaches its deadline (a Lambda's remaining time) stops cleanly as `pa
 (ANALYTICS_FUNCTION_NAME set) the API function invokes the AnalyticsFunction asynchronously instead,
 because a backfill at 5 requests a minute outlives any HTTP request and Mangum cannot run work after the
 response.
+
+This module starts runs, pulls the chosen datasets side by side and answers the status; the parts live
+beside it: one stream's pull in services/analytics_pull.py, the CSV exports in services/analytics_export.py
+and the query side in services/analytics_query.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
-from cursor_gateway.domain.analytics import (
-    DATASETS,
-    Dataset,
-    Resume,
-    Row,
-    UserFilter,
-    canonical_json,
-    csv_header,
-    csv_row,
-    dataset,
-    parse_user,
-    to_row,
-)
-from cursor_gateway.domain.analytics_time import (
-    OutOfTime,
-    Window,
-    advance_checkpoint,
-    iso,
-    parse_day,
-    parse_when,
-    plan_windows,
-    pull_end,
-    pull_start,
-    utc,
-)
-from cursor_gateway.errors import GatewayError, InvalidRequest, NotFound, UpstreamProtocolError
+from cursor_gateway.domain.analytics import DATASETS, Dataset, dataset
+from cursor_gateway.domain.analytics_time import iso, parse_day, utc
+from cursor_gateway.errors import GatewayError, InvalidRequest, NotFound
+from cursor_gateway.services.analytics_export import AnalyticsExporter
+from cursor_gateway.services.analytics_pull import StreamPuller
+from cursor_gateway.services.analytics_query import AnalyticsQueries
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.analytics_limiter import DynamoRateLimiter
 from cursor_gateway.storage.analytics_objects import AnalyticsObjects
 from cursor_gateway.storage.analytics_rows import AnalyticsRowStore
-from cursor_gateway.storage.analytics_state import AnalyticsStateStore, LeaseLost
-from cursor_gateway.upstream.admin_api import AdminApiClient, AdminApiForbidden
+from cursor_gateway.storage.analytics_state import AnalyticsStateStore
+from cursor_gateway.upstream.admin_api import AdminApiClient
 
 log = logging.getLogger("cursor_gateway.analytics")
 
-LEASE_SECONDS = 900.0
-MAX_QUERY_DAYS = 366
 LAMBDA_SAFETY_SECONDS = 60.0
 
 
 class Dispatcher(Protocol):
     def dispatch(self, request: Mapping[str, Any]) -> None: ...
-
-
-@dataclass
-class _Stats:
-    windows: int = 0
-    pages: int = 0
-    rows_seen: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    exported_days: int = 0
-    requests: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class _Outcome:
-    state: str = "succeeded"
-    error: tuple[str, str] | None = None
-    disable: str = ""
-    stats: _Stats = field(default_factory=_Stats)
 
 
 class AnalyticsService:
@@ -122,6 +79,19 @@ class AnalyticsService:
         self.dispatcher = dispatcher or ThreadDispatcher(self)
         self.clock = clock
         self.parallel = parallel
+        self.queries = AnalyticsQueries(rows, clock)
+        self.exporter = AnalyticsExporter(
+            settings, rows=rows, objects=objects, queries=self.queries, clock=clock
+        )
+        self.puller = StreamPuller(
+            settings,
+            client_factory=client_factory,
+            state=state,
+            rows=rows,
+            objects=objects,
+            exporter=self.exporter,
+            clock=clock,
+        )
 
     # -- settings --
 
@@ -203,7 +173,7 @@ class AnalyticsService:
         log.info("analytics run %s (%s) started: %s", run_id, trigger, ", ".join(run["datasets"]))
 
         def one(ds: Dataset) -> dict[str, Any]:
-            return self._pull_stream(ds, since_day, run_id, trigger, deadline)
+            return self.puller.pull_stream(ds, since_day, run_id, trigger, deadline)
 
         if self.parallel and len(chosen) > 1:
             # Each endpoint has its own rate limit: the datasets are pulled side by side.
@@ -218,264 +188,14 @@ class AnalyticsService:
         log.info("analytics run %s finished: %s", run_id, overall)
         return run
 
-    def _pull_stream(
-        self, ds: Dataset, since_day: Any, run_id: str, trigger: str, deadline: float | None
-    ) -> dict[str, Any]:
-        stream = self.state.acquire(ds.name, run_id, LEASE_SECONDS)
-        if stream is None:
-            return {"state": "skipped", "reason": "another run is pulling this dataset"}
-        started = iso(utc(self.clock()))
-        outcome = _Outcome()
-        lease_lost = False
-        client = self.client_factory()
-        try:
-            if not stream.enabled:
-                # Skipped, keeping the error that disabled it (the 403) for the status.
-                outcome.state = "disabled"
-                outcome.error = (
-                    stream.last_error_code or "stream_disabled",
-                    stream.last_error or stream.disabled_reason or "the stream is disabled",
-                )
-            else:
-                self._read_windows(ds, stream, since_day, run_id, deadline, client, outcome.stats)
-        except OutOfTime as exc:
-            outcome.state = "partial"
-            log.info("analytics %s stopped at its deadline (%s); the next run resumes", ds.name, exc)
-        except AdminApiForbidden as exc:
-            outcome.state, outcome.error, outcome.disable = "failed", (exc.code, exc.message), exc.message
-            log.warning("analytics %s disabled: %s", ds.name, exc.message)
-        except LeaseLost as exc:
-            outcome.state, outcome.error = "failed", (exc.code, exc.message)
-            lease_lost = True
-        except GatewayError as exc:
-            outcome.state, outcome.error = "failed", (exc.code, exc.message)
-            log.warning("analytics %s failed: %s", ds.name, exc.message)
-        except Exception as exc:  # a run must always release its lease and say what happened
-            log.exception("analytics %s failed unexpectedly", ds.name)
-            outcome.state, outcome.error = "failed", ("internal_error", f"{type(exc).__name__}: {exc}")
-        finally:
-            outcome.stats.requests = client.requests
-            client.close()
-        if outcome.state != "partial" and not lease_lost:
-            self._export_pending(ds, run_id, outcome, deadline)
-        summary = {
-            "run_id": run_id,
-            "trigger": trigger,
-            "state": outcome.state,
-            "started_at": started,
-            "finished_at": iso(utc(self.clock())),
-            **outcome.stats.as_dict(),
-        }
-        if outcome.error:
-            summary["error"] = outcome.error[1]
-        try:
-            self.state.release(
-                ds.name, run_id, last_run=summary, error=outcome.error, disable=outcome.disable
-            )
-        except GatewayError as exc:  # the lease then simply expires
-            log.warning("analytics %s: could not release the stream: %s", ds.name, exc.message)
-        return summary
-
-    def _read_windows(
-        self,
-        ds: Dataset,
-        stream: Any,
-        since_day: Any,
-        run_id: str,
-        deadline: float | None,
-        client: AdminApiClient,
-        stats: _Stats,
-    ) -> None:
-        settings = self.settings
-        now = utc(self.clock())
-        end = pull_end(now)
-        first_page = 1
-        if since_day is None and stream.resume is not None:
-            resumed = stream.resume.window
-            windows = [resumed, *plan_windows(resumed.end, end, settings.analytics_window_days)]
-            first_page = stream.resume.page
-        else:
-            backfill = parse_day(settings.analytics_backfill_start, now)
-            start = pull_start(
-                stream.checkpoint,
-                since=since_day,
-                backfill=backfill,
-                overlap=timedelta(hours=settings.analytics_overlap_hours),
-            )
-            windows = plan_windows(start, end, settings.analytics_window_days)
-        checkpoint, last_seen = stream.checkpoint, stream.last_seen
-        for index, window in enumerate(windows):
-            pages = client.pages(
-                ds,
-                window,
-                first_page=first_page if index == 0 else 1,
-                page_size=settings.analytics_page_size,
-                deadline=deadline,
-            )
-            for page in pages:
-                seen, inserted, days = self._store_page(ds, window, page.page, page.items, run_id, stats)
-                last_seen = max(last_seen, seen)
-                self.state.save_page(
-                    ds.name,
-                    run_id,
-                    resume=Resume(window.start.isoformat(), window.end.isoformat(), page.page + 1),
-                    last_seen=last_seen,
-                    inserted=inserted,
-                    days=days,
-                    lease_seconds=LEASE_SECONDS,
-                )
-            stats.windows += 1
-            checkpoint = advance_checkpoint(checkpoint, window, last_seen, utc(self.clock()))
-            following = windows[index + 1] if index + 1 < len(windows) else None
-            self.state.save_window(
-                ds.name,
-                run_id,
-                checkpoint=checkpoint,
-                resume=Resume(following.start.isoformat(), following.end.isoformat(), 1)
-                if following
-                else None,
-            )
-
-    def _store_page(
-        self,
-        ds: Dataset,
-        window: Window,
-        number: int,
-        items: list[dict[str, Any]],
-        run_id: str,
-        stats: _Stats,
-    ) -> tuple[str, int, set[str]]:
-        """Keep a page's new and changed rows (S3 first, then DynamoDB). Returns the latest createdAt,
-        how many rows were new and the days that received rows."""
-        try:
-            rows = [to_row(ds, item) for item in items]
-        except ValueError as exc:
-            raise UpstreamProtocolError(
-                f"{ds.path} {window.start}..{window.end} page {number}: {exc}"
-            ) from None
-        store = self.rows[ds.name]
-        changed, new_keys = store.changed(rows)
-        by_day: dict[str, list[Row]] = {}
-        for row in changed:
-            by_day.setdefault(row.day, []).append(row)
-        for day, day_rows in sorted(by_day.items()):
-            self.objects.put(raw_key(ds.name, day, day_rows), raw_lines(day_rows), "application/x-ndjson")
-        store.write(changed, run_id=run_id, now=self.clock())
-        stats.pages += 1
-        stats.rows_seen += len(rows)
-        stats.inserted += len(new_keys)
-        stats.updated += len(changed) - len(new_keys)
-        stats.unchanged += len({r.key for r in rows}) - len(changed)
-        return max((r.created_at for r in rows), default=""), len(new_keys), set(by_day)
-
-    # -- CSV exports --
-
-    def _export_pending(
-        self, ds: Dataset, run_id: str, outcome: _Outcome, deadline: float | None = None
-    ) -> None:
-        """Rewrite the CSV of every day that received rows (also those left by an earlier run). Done days
-        are cleared 25 at a time; the rest wait for the next run if the deadline comes first (a day
-        exported twice after a crash is merely rewritten)."""
-        done: list[str] = []
-
-        def record() -> None:
-            self.state.exported(ds.name, run_id, done)
-            outcome.stats.exported_days += len(done)
-            done.clear()
-
-        try:
-            for day in self.state.stream(ds.name).dirty_days:
-                if deadline is not None and self.clock() > deadline:
-                    if outcome.state == "succeeded":
-                        outcome.state = "partial"
-                    break
-                self.export_day(ds.name, day)
-                done.append(day)
-                if len(done) >= 25:
-                    record()
-            if done:
-                record()
-        except GatewayError as exc:
-            log.warning("analytics %s exports failed: %s", ds.name, exc)
-            if outcome.error is None:
-                outcome.state, outcome.error = "failed", (exc.code, exc.message)
+    # -- CSV exports (services/analytics_export.py) and queries (services/analytics_query.py) --
 
     def export_day(self, name: str, day: str) -> str:
-        ds = dataset(name)
-        key = f"exports/{ds.name}/dt={day}/{ds.name}-{day}.csv"
-        # Every sort key of the day starts with "<day>T" (createdAt): the whole day lies between these.
-        items = self.rows[ds.name].day_items(day, f"{day}T", f"{day}U")
-        self.objects.upload_text(key, _csv(ds, items), "text/csv; charset=utf-8")
-        return key
+        return self.exporter.export_day(name, day)
 
     def export(self, name: str, start: str, end: str, user: str | None = None) -> dict[str, Any]:
         """`POST /analytics/export`: one CSV for a date range (and a user), and a presigned URL to it."""
-        ds = self._dataset_param(name)
-        now = utc(self.clock())
-        lower, upper = self._range(start, end, now)
-        who = self._user(user)
-        counter = [0]
-
-        def counted() -> Iterator[dict[str, Any]]:
-            for item in self._range_items(ds, lower, upper, who):
-                counter[0] += 1
-                yield item
-
-        key = f"exports/adhoc/{ds.name}/{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}.csv"
-        self.objects.upload_text(key, _csv(ds, counted()), "text/csv; charset=utf-8")
-        url = self.objects.presign(key, self.settings.analytics_export_url_seconds)
-        return {"url": url, "key": key, "bucket": self.objects.bucket, "rows": counter[0]}
-
-    # -- queries --
-
-    def _dataset_param(self, name: str) -> Dataset:
-        try:
-            return dataset(name)
-        except ValueError as exc:
-            raise InvalidRequest(str(exc), param="dataset") from None
-
-    @staticmethod
-    def _user(user: str | None) -> UserFilter | None:
-        if user is None or not user.strip():
-            return None
-        try:
-            return parse_user(user)
-        except ValueError as exc:
-            raise InvalidRequest(f"user: {exc}", param="user") from None
-
-    @staticmethod
-    def _range(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
-        try:
-            lower = parse_when(start or "7d", now)
-        except ValueError as exc:
-            raise InvalidRequest(f"startDate: {exc}", param="startDate") from None
-        try:
-            upper = parse_when(end or "now", now, end=True)
-        except ValueError as exc:
-            raise InvalidRequest(f"endDate: {exc}", param="endDate") from None
-        if upper < lower:
-            raise InvalidRequest("endDate is before startDate", param="endDate")
-        if upper - lower > timedelta(days=MAX_QUERY_DAYS):
-            raise InvalidRequest(
-                f"startDate..endDate spans more than {MAX_QUERY_DAYS} days", param="startDate"
-            )
-        return lower, upper
-
-    @staticmethod
-    def _days(lower: datetime, upper: datetime) -> list[str]:
-        days = []
-        day = lower.date()
-        while datetime.combine(day, datetime.min.time(), lower.tzinfo) < upper:
-            days.append(day.isoformat())
-            day += timedelta(days=1)
-        return days
-
-    def _range_items(
-        self, ds: Dataset, lower: datetime, upper: datetime, user: UserFilter | None
-    ) -> Iterator[dict[str, Any]]:
-        store = self.rows[ds.name]
-        for day in self._days(lower, upper):
-            yield from store.day_items(day, iso(lower), iso(upper), user)
+        return self.exporter.export(name, start, end, user)
 
     def query(
         self,
@@ -487,31 +207,8 @@ class AnalyticsService:
         page_size: int,
         user: str | None,
     ) -> dict[str, Any]:
-        """Cursor's `/analytics/ai-code/<dataset>` answered from our store: rows with createdAt in
-        [startDate, endDate], oldest first, `{items, totalCount, page, pageSize}`."""
-        ds = self._dataset_param(name)
-        lower, upper = self._range(start, end, utc(self.clock()))
-        who = self._user(user)
-        store = self.rows[ds.name]
-        lo, hi = iso(lower), iso(upper)
-        days = self._days(lower, upper)
-        counts = [store.count_day(day, lo, hi, who) for day in days]
-        skip = (page - 1) * page_size
-        items: list[dict[str, Any]] = []
-        for day, count in zip(days, counts, strict=True):
-            if len(items) >= page_size:
-                break
-            if skip >= count:
-                skip -= count
-                continue
-            for item in store.day_items(day, lo, hi, who):
-                if skip:
-                    skip -= 1
-                    continue
-                items.append(item)
-                if len(items) >= page_size:
-                    break
-        return {"items": items, "totalCount": sum(counts), "page": page, "pageSize": page_size}
+        """Cursor's `/analytics/ai-code/<dataset>` answered from our store."""
+        return self.queries.query(name, start=start, end=end, page=page, page_size=page_size, user=user)
 
     # -- status --
 
@@ -533,23 +230,6 @@ class AnalyticsService:
 
 def new_run_id(now: datetime) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
-
-
-def raw_key(dataset_name: str, day: str, rows: Sequence[Row]) -> str:
-    """Named by content: writing the same rows again (a resumed page) overwrites, never duplicates."""
-    digest = hashlib.sha256("\n".join(sorted(f"{r.key}:{r.digest}" for r in rows)).encode()).hexdigest()
-    return f"analytics/{dataset_name}/dt={day}/part-{digest[:20]}.jsonl"
-
-
-def raw_lines(rows: Sequence[Row]) -> bytes:
-    ordered = sorted(rows, key=lambda r: r.sort_key)
-    return "".join(canonical_json(r.item) + "\n" for r in ordered).encode()
-
-
-def _csv(ds: Dataset, items: Iterator[dict[str, Any]]) -> Iterator[str]:
-    yield csv_header(ds)
-    for item in items:
-        yield csv_row(ds, item)
 
 
 class ThreadDispatcher:
