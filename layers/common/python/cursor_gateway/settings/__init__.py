@@ -1,8 +1,11 @@
 """One typed settings object, read from the environment once (lazily, never at import time).
 
-Every setting is declared in `SETTINGS` with its default and meaning (the tables of `settings_env` and
-`settings_env_features`); that table feeds the README and `GET /env-example`. Explicit arguments beat
+Every setting is declared in `SETTINGS` with its default and meaning (the tables of `settings.env` and
+`settings.env_features`); that table feeds the README and `GET /env-example`. Explicit arguments beat
 the environment: tests build `Settings(...)` directly.
+
+A package only so that those tables live beside this module (and count as settings for the layering
+rules); `from cursor_gateway.settings import Settings` is the import everywhere.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
-from cursor_gateway.settings_env import GATEWAY_SETTINGS, SettingSpec
-from cursor_gateway.settings_env_features import FEATURE_SETTINGS
+from cursor_gateway.settings.env import GATEWAY_SETTINGS, SettingSpec
+from cursor_gateway.settings.env_features import FEATURE_SETTINGS
 
 SETTINGS: tuple[SettingSpec, ...] = GATEWAY_SETTINGS + FEATURE_SETTINGS
 

@@ -1,11 +1,11 @@
 """The documented environment variables of the optional features, one block per issue that added them:
 vision URL fetches, analytics pulls, Copilot++ (Tab), request logs and usage statistics, the Responses
-API. `settings.SETTINGS` lists them after `settings_env.GATEWAY_SETTINGS`.
+API. `settings.SETTINGS` lists them after `settings.env.GATEWAY_SETTINGS`.
 """
 
 from __future__ import annotations
 
-from cursor_gateway.settings_env import SettingSpec
+from cursor_gateway.settings.env import SettingSpec
 
 FEATURE_SETTINGS: tuple[SettingSpec, ...] = (
     # --- vision (issue 6): http(s) image URLs, fetched only when vision_ability is `all` ---
