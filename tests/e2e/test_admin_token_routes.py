@@ -29,7 +29,8 @@ from cursor_gateway.services.container import Services, build_services
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.config import InMemoryConfigStore
 from cursor_gateway.storage.proxies import InMemoryProxyStore
-from cursor_gateway.storage.tokens import DynamoTokenStore, InMemoryTokenStore, TokenStore
+from cursor_gateway.storage.tokens import InMemoryTokenStore, TokenStore
+from cursor_gateway.storage.tokens_dynamo import DynamoTokenStore
 from cursor_gateway.upstream.checksum import decode_timestamp_part, timestamp_part
 from fakes.jwts import api_key
 from fakes.socks5 import running_socks5

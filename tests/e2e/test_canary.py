@@ -19,7 +19,7 @@ from cursor_gateway.emulator.server import FakeCursor
 from cursor_gateway.local.moto_server import EmbeddedMoto
 from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.storage.canary import InMemoryCanaryStore
-from cursor_gateway.storage.tokens import DynamoTokenStore
+from cursor_gateway.storage.tokens_dynamo import DynamoTokenStore
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor
-from cursor_gateway.storage.tokens import DynamoTokenStore
+from cursor_gateway.storage.tokens_dynamo import DynamoTokenStore
 from handler_kit import ADMIN, ROOT, Stack, environment_for_subprocess, moto_stack
 from harness import free_port, running_fake, session_record
 

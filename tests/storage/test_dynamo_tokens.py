@@ -19,11 +19,11 @@ from cursor_gateway.local.moto_server import EmbeddedMoto
 from cursor_gateway.local.template import load_template, local_resources
 from cursor_gateway.storage.tokens import (
     DuplicateAlias,
-    DynamoTokenStore,
     InMemoryTokenStore,
     TokenStore,
     VersionConflict,
 )
+from cursor_gateway.storage.tokens_dynamo import DynamoTokenStore
 from fakes.jwts import NOW, make_jwt
 from moto import mock_aws
 

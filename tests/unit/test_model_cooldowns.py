@@ -89,7 +89,7 @@ def test_unreadable_entries_are_ignored() -> None:
 
 def test_class_rests_survive_the_store_encoding() -> None:
     from cursor_gateway.domain.tokens import TokenRecord
-    from cursor_gateway.storage.tokens import item_to_record, record_to_item
+    from cursor_gateway.storage.token_items import item_to_record, record_to_item
 
     health = rest(TokenHealth(), NOW)
     record = TokenRecord(alias="a", kind="session", primary_token="x", health=health)

@@ -59,7 +59,7 @@ class Services:
 
     @cached_property
     def token_store(self) -> TokenStore:
-        from cursor_gateway.storage.tokens import DynamoTokenStore
+        from cursor_gateway.storage.tokens_dynamo import DynamoTokenStore
 
         store: TokenStore = self._supplied("token_store") or DynamoTokenStore(
             self.settings.tokens_table, clock=self.clock

@@ -7,6 +7,9 @@ so it validates every entry first and changes nothing unless all are valid. Edit
 they change (`TokenStore.update_fields`), so they never undo a concurrent health update; read-modify-
 write edits (rename, enable) are compare-and-set and retried. Secrets never leave this module unmasked
 unless the caller asked for `reveal` (an audited admin action).
+
+Turning admin input into records is `services.token_import`; the `info` object `get` shows per token is
+`services.token_info`.
 """
 
 from __future__ import annotations
@@ -18,31 +21,24 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cursor_gateway.domain.config import PROFILES
-from cursor_gateway.domain.health import state_at
 from cursor_gateway.domain.keys import normalize_gcpp_host
 from cursor_gateway.domain.proxies import NON, SYS
 from cursor_gateway.domain.tokens import (
     ImportProblem,
-    ParsedToken,
     TokenHealth,
     TokenRecord,
     TokenStatus,
     default_alias,
-    derive_checksum,
-    derive_client_key,
-    derive_session_id,
-    is_hex64,
-    is_uuid,
     is_valid_alias,
     is_valid_timezone,
     mask_secret,
-    parse_checksum,
     parse_token_input,
     unique_alias,
 )
 from cursor_gateway.errors import InvalidRequest, NotFound
 from cursor_gateway.services.proxies import ProxyService
-from cursor_gateway.services.token_details import account_details
+from cursor_gateway.services.token_import import added_detail, carry_over, record_from_input, validate_pool
+from cursor_gateway.services.token_info import token_info
 from cursor_gateway.storage.tokens import DuplicateAlias, TokenStore, VersionConflict
 
 log = logging.getLogger("cursor_gateway.services.tokens")
@@ -52,8 +48,6 @@ audit = logging.getLogger("cursor_gateway.audit")
 _ALIAS_RACE_ATTEMPTS = 5
 # Read-modify-write edits retry this often when another writer got in between.
 _CAS_ATTEMPTS = 10
-# `set` reports at most this many invalid entries in its 400 message.
-_SET_PROBLEMS_SHOWN = 10
 _MAX_PROXY_NAME = 128
 
 
@@ -146,7 +140,7 @@ class TokenAdminService:
         if requested is not None and requested in taken:
             return AddResult(requested, "duplicate", f"alias '{requested}' is already taken")
         try:
-            record = self._record(parsed, item, status, now)
+            record = record_from_input(parsed, item, status, now)
         except ValueError as exc:
             return AddResult(requested, "malformed", str(exc))
 
@@ -163,52 +157,8 @@ class TokenAdminService:
             taken.add(alias)
             known[parsed.token] = alias
             log.info("added token %s (%s, %s)", alias, parsed.kind, mask_secret(parsed.token))
-            return AddResult(alias, "added", _added_detail(parsed))
+            return AddResult(alias, "added", added_detail(parsed))
         return AddResult(None, "duplicate", f"could not find a free alias based on '{base}'")
-
-    @staticmethod
-    def _record(parsed: ParsedToken, item: Mapping[str, Any], status: TokenStatus, now: float) -> TokenRecord:
-        """The stored bundle: given values are validated (a typo must not silently become a random value,
-        unlike the reference), missing ones are derived from the token (see domain.tokens)."""
-        checksum = derive_checksum(parsed.token)
-        if item.get("checksum"):
-            given = parse_checksum(item["checksum"])
-            if given is None:
-                raise ValueError(
-                    "checksum must be {first, second} (64 hex each), '<hex>/<hex>' or the "
-                    "137-char header value"
-                )
-            checksum = given
-        client_key = str(item.get("client_key") or "") or derive_client_key(parsed.token)
-        if not is_hex64(client_key):
-            raise ValueError("client_key must be 64 hex characters")
-        session_id = str(item.get("session_id") or "") or derive_session_id(parsed.token)
-        config_version = str(item.get("config_version") or "")
-        for name, value in (("session_id", session_id), ("config_version", config_version)):
-            if value and not is_uuid(value):
-                raise ValueError(f"{name} must be a UUID")
-        timezone = str(item.get("timezone") or "")
-        if timezone and not is_valid_timezone(timezone):
-            raise ValueError(f"timezone '{timezone}' is not an IANA time zone name (e.g. Europe/Paris)")
-        return TokenRecord(
-            alias="",
-            kind=parsed.kind,
-            primary_token=parsed.token,
-            status=status,
-            refresh_token=str(item.get("refresh_token") or "").strip(),
-            client_key=client_key.lower(),
-            session_id=session_id,
-            checksum_first=checksum[0],
-            checksum_second=checksum[1],
-            config_version=config_version,
-            timezone=timezone,
-            proxy=str(item.get("proxy") or ""),
-            gcpp_host=str(item.get("gcpp_host") or ""),
-            user_id=parsed.user_id,
-            token_type=parsed.token_type,
-            expires_at=parsed.expires_at,
-            created_at=now,
-        )
 
     # -- POST /tokens/get --
 
@@ -241,7 +191,7 @@ class TokenAdminService:
         Proxy names are not checked here (a restore may come before its proxies; an unknown name means
         the general proxy), only by `set_proxy`, where a typo is the likely cause."""
         now = self.clock()
-        records = self._validate_pool(entries, now)
+        records = validate_pool(entries, now)
         current = {r.alias: r for r in self.store.list()}
         added = updated = 0
         for record in records:
@@ -266,55 +216,6 @@ class TokenAdminService:
             f"({added} added, {updated} updated, {removed} removed)",
         }
 
-    def _validate_pool(
-        self, entries: Sequence[tuple[str, Mapping[str, Any]]], now: float
-    ) -> list[TokenRecord]:
-        problems: list[str] = []
-        records: list[TokenRecord] = []
-        aliases: set[str] = set()
-        credentials: dict[str, str] = {}
-        for index, (alias, info) in enumerate(entries):
-            where = f"entry {index} ('{alias}')"
-            if not is_valid_alias(alias):
-                problems.append(
-                    f"{where}: alias must be 1-64 of [A-Za-z0-9_.@+-], starting with a letter or digit"
-                )
-                continue
-            if alias in aliases:
-                problems.append(f"{where}: alias appears twice")
-                continue
-            aliases.add(alias)
-            bundle = info.get("bundle") or {}
-            refresh_token = str(bundle.get("secondary_token") or "")
-            parsed = parse_token_input(str(bundle.get("primary_token") or ""), now)
-            if isinstance(parsed, ImportProblem) and parsed.outcome == "expired" and refresh_token:
-                parsed = parse_token_input(str(bundle["primary_token"]), 0.0)  # expired but renewable: keep
-            if isinstance(parsed, ImportProblem):
-                problems.append(f"{where}: {parsed.outcome}: {parsed.detail}")
-                continue
-            if parsed.token in credentials:
-                problems.append(f"{where}: the same credential as '{credentials[parsed.token]}'")
-                continue
-            credentials[parsed.token] = alias
-            item = {**bundle, "refresh_token": refresh_token}
-            status: TokenStatus = "disabled" if info.get("status") == "disabled" else "enabled"
-            try:
-                record = self._record(parsed, item, status, now)
-            except ValueError as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            # created_at orders the pool: keep the order of the request.
-            records.append(replace(record, alias=alias, created_at=now + index * 1e-3))
-        if problems:
-            shown = "; ".join(problems[:_SET_PROBLEMS_SHOWN])
-            more = (
-                f" (and {len(problems) - _SET_PROBLEMS_SHOWN} more)"
-                if len(problems) > _SET_PROBLEMS_SHOWN
-                else ""
-            )
-            raise InvalidRequest(f"Nothing was changed: {len(problems)} invalid entries: {shown}{more}")
-        return records
-
     def _upsert(self, record: TokenRecord, seen: TokenRecord | None) -> bool:
         """Write one entry of `set`; True when it is a new alias."""
         current = seen
@@ -327,7 +228,7 @@ class TokenAdminService:
                     current = self.store.get(record.alias)
                     continue
             try:
-                self.store.replace(_carry_over(record, current))
+                self.store.replace(carry_over(record, current))
                 return False
             except VersionConflict:
                 current = self.store.get(record.alias)
@@ -396,7 +297,7 @@ class TokenAdminService:
 
         def change(record: TokenRecord) -> tuple[dict[str, Any], str]:
             changes: dict[str, Any] = {"status": status}
-            detail = status
+            detail: str = status
             if status == "enabled" and record.health.state == "disabled":
                 changes["health"] = TokenHealth()
                 detail += f"; health reset (was disabled: {record.health.reason or 'no reason'})"
@@ -471,86 +372,3 @@ class TokenAdminService:
                 return ItemResult(alias, "not_found", f"no token has the alias '{alias}'")
             return ItemResult(alias, "updated", detail)
         return ItemResult(alias, "failed", "the token kept changing; retry")
-
-
-def _added_detail(parsed: ParsedToken) -> str:
-    if parsed.kind == "api_key":
-        return "crsr_ user API key; it is exchanged for a 1-hour JWT on first use"
-    detail = f"{parsed.token_type} token of {parsed.user_id}, expires at {int(parsed.expires_at)}"
-    if parsed.token_type == "web":
-        detail += " (short-lived browser token; prefer the IDE session token)"
-    return detail
-
-
-def _carry_over(record: TokenRecord, current: TokenRecord) -> TokenRecord:
-    """`set` over an existing alias: the new bundle; what the gateway learnt about the *same* credential
-    (health, exchanged JWT, profile, usable models) stays, as does the stored version for the CAS."""
-    if current.primary_token != record.primary_token:
-        return replace(record, version=current.version)
-    bundle = {
-        name: getattr(record, name)
-        for name in (
-            "status",
-            "refresh_token",
-            "client_key",
-            "session_id",
-            "checksum_first",
-            "checksum_second",
-            "config_version",
-            "timezone",
-            "proxy",
-            "gcpp_host",
-            "created_at",
-        )
-    }
-    return replace(current, **bundle)
-
-
-def token_info(record: TokenRecord, *, reveal: bool = False, now: float | None = None) -> dict[str, Any]:
-    """The admin `info` object: bundle (secrets masked unless revealed), status, health, kind. The health
-    state is the effective one at `now`: `half_open` once a cooldown has passed (never stored)."""
-    secret = (lambda v: v) if reveal else mask_secret
-    bundle: dict[str, Any] = {"primary_token": secret(record.primary_token)}
-    if record.refresh_token:
-        bundle["secondary_token"] = secret(record.refresh_token)
-    if record.checksum_first and record.checksum_second:
-        bundle["checksum"] = {"first": record.checksum_first, "second": record.checksum_second}
-    optional = {
-        "client_key": record.client_key,
-        "config_version": record.config_version,
-        "session_id": record.session_id,
-        "proxy": record.proxy,
-        "timezone": record.timezone,
-        "gcpp_host": record.gcpp_host,
-    }
-    bundle.update({k: v for k, v in optional.items() if v})
-    if record.email:
-        user = {"email": record.email, "name": record.user_name, "updated_at": record.user_updated_at}
-        bundle["user"] = {**user, "picture": record.user_picture} if record.user_picture else user
-    health = record.health
-    info: dict[str, Any] = {
-        "bundle": bundle,
-        "status": record.status,
-        "health": {
-            "state": state_at(health, time.time() if now is None else now),
-            "reason": health.reason,
-            "cooldown_until": health.cooldown_until or None,
-            "score": health.score,
-        },
-        "kind": record.kind,
-        "expires_at": int(record.expires_at) if record.expires_at else None,
-    }
-    if record.membership_type:
-        info["stripe"] = {
-            "membership_type": record.membership_type,
-            "days_remaining_on_trial": record.trial_days_remaining,
-            "subscription_status": record.subscription_status or None,
-        }
-    if record.usable_models:
-        info["usable_models"] = list(record.usable_models)
-    if record.profile_updated_at:
-        info["profile_updated_at"] = int(record.profile_updated_at)
-    if record.cursor_protocol:
-        info["cursor_protocol"] = record.cursor_protocol
-    info.update(account_details(record, now))
-    return info
