@@ -3,7 +3,8 @@
 
 It checks the IDE-shaped headers (client type, version, a checksum whose time part decodes to now, the
 client key), requires the run request first, answers `run_ready`, checks the `invoke_model` message list
-(real system role, latest user text, images as base64), streams thinking/text/usage parts per the token's
+(real system role, latest user text, images as base64; the checks are in inference_checks.py), hands a
+turn with tools to tools.py, streams thinking/text/usage parts per the token's
 `Behaviour`, sends `invocation_end`, waits for `finish_run` and ends with `{}`. A `cancel_invocation`
 stops the answer at its next part (then `invocation_end`, `finish_run`, `{}` as usual).
 
