@@ -60,12 +60,12 @@ class ObservedFake(FakeCursor):
         self.gate_timed_out = False
         self._seen: set[int] = set()
 
-    async def _update(self, stream: H2Stream, record: RunRecord, update: pb.InteractionUpdate) -> None:
+    async def send_update(self, stream: H2Stream, record: RunRecord, update: pb.InteractionUpdate) -> None:
         first_text = update.WhichOneof("message") == "text_delta" and id(record) not in self._seen
         if first_text:
             self._seen.add(id(record))
             self.client_arms_at_first_text.append([_arm(m) for m in record.client_messages])
-        await super()._update(stream, record, update)
+        await super().send_update(stream, record, update)
         if first_text and self.gate_after_first_text is not None:
             try:
                 await asyncio.wait_for(self.gate_after_first_text.wait(), SAFETY / 3)

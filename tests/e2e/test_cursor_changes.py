@@ -188,9 +188,9 @@ def test_the_account_agent_host_from_server_config_serves_its_runs(fake: FakeCur
 
 
 def account_user(jwt: str) -> str:
-    from cursor_gateway.emulator.account import _user_id
+    from cursor_gateway.emulator.account import user_id_of
 
-    return _user_id(jwt)
+    return user_id_of(jwt)
 
 
 def test_period_usage_is_shown_scheduled_and_drives_most_remaining(fake: FakeCursor) -> None:

@@ -24,7 +24,7 @@ from cursor_gateway.domain.chat import (
 )
 from cursor_gateway.domain.tokens import derive_checksum, derive_client_key
 from cursor_gateway.emulator.behaviour import error_detail_b64
-from cursor_gateway.emulator.inference import ide_header_problems
+from cursor_gateway.emulator.inference_checks import ide_header_problems
 from cursor_gateway.errors import (
     ModelNotAllowed,
     UpstreamAuthError,

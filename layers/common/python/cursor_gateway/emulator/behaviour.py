@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from cursor_gateway.codec._gen.aiserver.v1 import errors_pb2
 
@@ -24,8 +24,10 @@ Mode = Literal[
 
 
 def error_detail_b64(enum: int, title: str, detail: str, *, padded: bool = False) -> str:
+    # Any number, as on the wire (proto3 enums are open); the stubs only admit the named values.
+    error = cast("errors_pb2.ErrorCode", enum)
     data = errors_pb2.ErrorDetails(
-        error=enum, details=errors_pb2.CustomErrorDetails(title=title, detail=detail), is_expected=True
+        error=error, details=errors_pb2.CustomErrorDetails(title=title, detail=detail), is_expected=True
     ).SerializeToString()
     text = base64.b64encode(data).decode()
     return text if padded else text.rstrip("=")

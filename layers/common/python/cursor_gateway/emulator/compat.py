@@ -11,19 +11,18 @@ gateway's answer.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.envelope import encode_envelope
+from cursor_gateway.emulator.agent_stream import AgentBackend, Inbox, next_message, send
 from cursor_gateway.emulator.behaviour import connect_error
+from cursor_gateway.emulator.h2server import H2Stream
+from cursor_gateway.emulator.records import RunRecord, Violation
+from cursor_gateway.emulator.wire import end_stream, length_delimited
 from cursor_gateway.upstream import agent_messages as msgs
-
-if TYPE_CHECKING:
-    from cursor_gateway.emulator.h2server import H2Stream
-    from cursor_gateway.emulator.server import FakeCursor, RunRecord
 
 # Exec field numbers newer than our schema (`pi_*` 45-52 and what followed, late 2026).
 UNKNOWN_EXECS = tuple(range(45, 56))
@@ -38,24 +37,6 @@ CLASS_RATE_LIMITED = connect_error(
     "You've hit the rate limit for Claude models. Try another model or wait a minute.",
 )
 
-Inbox = asyncio.Queue[pb.AgentClientMessage | None]
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
 
 def unknown_exec_frame(codec: str, exec_number: int, message_id: int) -> bytes:
     """An `ExecServerMessage` whose arm is field `exec_number` (empty), inside an `AgentServerMessage`."""
@@ -64,36 +45,36 @@ def unknown_exec_frame(codec: str, exec_number: int, message_id: int) -> bytes:
         obj = {"execServerMessage": {"id": message_id, "execId": exec_id, f"newExec{exec_number}Args": {}}}
         return json.dumps(obj).encode()
     inner = pb.ExecServerMessage(id=message_id, exec_id=exec_id).SerializeToString()
-    inner += _field(exec_number, b"")
-    return _field(2, inner)
+    inner += length_delimited(exec_number, b"")
+    return length_delimited(2, inner)
 
 
 def unknown_query_frame(codec: str, query_id: int) -> bytes:
     if codec == "json":
         return json.dumps({"interactionQuery": {"id": query_id, "newKindOfQuestion": {}}}).encode()
-    return _field(7, pb.InteractionQuery(id=query_id).SerializeToString() + _field(UNKNOWN_QUERY_FIELD, b""))
+    return length_delimited(
+        7, pb.InteractionQuery(id=query_id).SerializeToString() + length_delimited(UNKNOWN_QUERY_FIELD, b"")
+    )
 
 
 def unknown_server_frame(codec: str) -> bytes:
     if codec == "json":
         return json.dumps({"brandNewServerMessage": {"flag": True}}).encode()
-    return _field(UNKNOWN_SERVER_ARM, b"\x08\x01")
+    return length_delimited(UNKNOWN_SERVER_ARM, b"\x08\x01")
 
 
-async def probe_unknowns(fake: FakeCursor, stream: H2Stream, record: RunRecord, inbox: Inbox) -> None:
+async def probe_unknowns(stream: H2Stream, record: RunRecord, inbox: Inbox) -> None:
     """Send the unknown traffic and check every answer (a violation ends the run with an error)."""
-    from cursor_gateway.emulator.server import _Violation
-
     codec = record.codec
     await stream.write(encode_envelope(unknown_server_frame(codec)))
     record.tool_log.append("sent:unknown_server_message")
     for offset, number in enumerate(UNKNOWN_EXECS):
         message_id = 100 + offset
         await stream.write(encode_envelope(unknown_exec_frame(codec, number, message_id)))
-        reply = await fake._next(inbox)
+        reply = await next_message(inbox)
         throw = reply.exec_client_control_message.throw
         if not (reply.HasField("exec_client_control_message") and throw.id == message_id and throw.error):
-            raise _Violation(f"exec {number} (id {message_id}) was not refused with a reason")
+            raise Violation(f"exec {number} (id {message_id}) was not refused with a reason")
         record.tool_log.append(f"refused:exec{number}")
 
     web_search = pb.AgentServerMessage(interaction_query=pb.InteractionQuery(id=201))
@@ -103,22 +84,22 @@ async def probe_unknowns(fake: FakeCursor, stream: H2Stream, record: RunRecord, 
         (202, unknown_query_frame(codec, 202)),
     ):
         await stream.write(encode_envelope(frame))
-        reply = await fake._next(inbox)
+        reply = await next_message(inbox)
         if not (reply.HasField("interaction_response") and reply.interaction_response.id == query_id):
-            raise _Violation(f"interaction query {query_id} was not answered")
+            raise Violation(f"interaction query {query_id} was not answered")
         record.tool_log.append(f"answered:query{query_id}")
 
-    await fake._send(
+    await send(
         stream,
         record,
         pb.AgentServerMessage(
             kv_server_message=pb.KvServerMessage(id=301, get_blob_args=pb.GetBlobArgs(blob_id=ODD_BLOB_KEY))
         ),
     )
-    reply = await fake._next(inbox)
+    reply = await next_message(inbox)
     kv = reply.kv_client_message
     if kv.id != 301 or bytes(kv.get_blob_result.blob_data) != ODD_BLOB_KEY:
-        raise _Violation("a get_blob with a non-sha256 key did not get its key bytes back")
+        raise Violation("a get_blob with a non-sha256 key did not get its key bytes back")
     record.tool_log.append("answered:odd_blob_key")
 
 
@@ -131,8 +112,8 @@ def agent_url_config(agent_url: str, agentn_url: str) -> bytes:
     inner = b""
     for number, url in ((1, agent_url), (2, agentn_url)):
         if url:
-            inner += _field(number, url.encode())
-    return _field(AGENT_URL_CONFIG_FIELD, inner)
+            inner += length_delimited(number, url.encode())
+    return length_delimited(AGENT_URL_CONFIG_FIELD, inner)
 
 
 # The catalog as Cursor published it in October 2026 (FakeCursor.catalog_2026): base ids with parameter
@@ -206,23 +187,7 @@ def default_usage() -> dict[str, Any]:
     }
 
 
-async def serve_period_usage(fake: FakeCursor, stream: H2Stream) -> None:
-    """`DashboardService/GetCurrentPeriodUsage`: Connect JSON, bearer auth, per-account answers."""
-    from cursor_gateway.emulator.account import _json, _refuse, _user_id
-
-    body = await stream.read_all()
-    fake.unary_calls.append((stream.path, dict(stream.headers)))
-    if stream.headers.get("content-type") != "application/json" or (body and body.strip() != b"{}"):
-        fake.accounts.violations.append("GetCurrentPeriodUsage must be Connect JSON with an empty object")
-        await _json(stream, 400, {"code": "invalid_argument", "message": "bad request"})
-        return
-    bearer = stream.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if await _refuse(fake, stream, bearer):
-        return
-    await _json(stream, 200, fake.accounts.usage.get(_user_id(bearer)) or default_usage())
-
-
-async def empty_turn(fake: FakeCursor, stream: H2Stream, record: RunRecord) -> None:
+async def empty_turn(fake: AgentBackend, stream: H2Stream, record: RunRecord) -> None:
     """HTTP 200, a turn end without usage, a clean end-stream: what a blocked account gets."""
-    await fake._update(stream, record, pb.InteractionUpdate(turn_ended=pb.TurnEndedUpdate()))
-    await fake._end(stream, {})
+    await fake.send_update(stream, record, pb.InteractionUpdate(turn_ended=pb.TurnEndedUpdate()))
+    await end_stream(stream, {})

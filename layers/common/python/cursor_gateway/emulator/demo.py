@@ -109,7 +109,8 @@ def schema_of(fake: FakeCursor, advertised: list[str], name: str) -> dict[str, A
 
 def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     """Required properties only, each with a harmless value of its type."""
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    declared = schema.get("properties")
+    properties: dict[str, Any] = declared if isinstance(declared, dict) else {}
     required = [name for name in schema.get("required") or [] if isinstance(name, str)]
     return {name: _example(name, properties.get(name) or {}) for name in required}
 

@@ -130,6 +130,8 @@ class _Connection(asyncio.Protocol):
         self._flush()
 
     def _on_event(self, event: h2.events.Event) -> None:
+        # The stream an event is about; None for a stream this connection no longer (or never) served.
+        stream: H2Stream | None
         if isinstance(event, h2.events.RequestReceived):
             headers = {str(k): str(v) for k, v in event.headers or []}
             if self._faulted(event.stream_id, headers):

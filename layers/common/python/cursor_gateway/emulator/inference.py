@@ -3,7 +3,8 @@
 
 It checks the IDE-shaped headers (client type, version, a checksum whose time part decodes to now, the
 client key), requires the run request first, answers `run_ready`, checks the `invoke_model` message list
-(real system role, latest user text, images as base64), streams thinking/text/usage parts per the token's
+(real system role, latest user text, images as base64; the checks are in inference_checks.py), hands a
+turn with tools to tools.py, streams thinking/text/usage parts per the token's
 `Behaviour`, sends `invocation_end`, waits for `finish_run` and ends with `{}`. A `cancel_invocation`
 stops the answer at its next part (then `invocation_end`, `finish_run`, `{}` as usual).
 
@@ -17,13 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import dataclasses
-import json
-import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.protobuf.message import DecodeError
 
@@ -31,19 +29,15 @@ from cursor_gateway.codec._gen.aiserver.v1 import inference_pb2 as pb
 from cursor_gateway.codec.envelope import EnvelopeDecoder, ProtocolViolation, encode_envelope
 from cursor_gateway.emulator.behaviour import Behaviour, error_detail_b64
 from cursor_gateway.emulator.h2server import H2Stream
-from cursor_gateway.emulator.server import RunRecord, _ClientClosed, _json, _split, _Violation
-from cursor_gateway.upstream.checksum import decode_timestamp_part
-
-if TYPE_CHECKING:
-    from cursor_gateway.emulator.server import FakeCursor
+from cursor_gateway.emulator.inference_checks import ide_header_problems, invoke_problems, message_text
+from cursor_gateway.emulator.records import Backend, ClientClosed, RunRecord, Violation
+from cursor_gateway.emulator.tools import HANDLED, inference_tool_turn
+from cursor_gateway.emulator.wire import end_stream, length_delimited, send_json, serve_raw, split_text
 
 CONTENT_TYPE = "application/connect+proto"
 EOS_MARKER = "<" + "|eos|" + ">"
 THINKING_SIGNATURE = "sig-emulator-opaque"
 CACHE_READ_TOKENS = 40
-
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_IDE_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 
 
 def _response_error(error_type: int, message: str, **flags: bool) -> dict[str, Any]:
@@ -79,126 +73,27 @@ INFERENCE_FAILURES: dict[str, dict[str, Any]] = {
 }
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """One length-delimited field, written by hand (for fields our own schema does not have)."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def ide_header_problems(headers: dict[str, str], *, now: float | None = None) -> list[str]:
-    """What an IDE-shaped RunInference request gets wrong (empty when it looks like the IDE's)."""
-    problems: list[str] = []
-    if headers.get("x-cursor-client-type") != "ide":
-        problems.append(f"x-cursor-client-type is {headers.get('x-cursor-client-type')!r}, not 'ide'")
-    version = headers.get("x-cursor-client-version", "")
-    if not _IDE_VERSION.match(version):
-        problems.append(f"x-cursor-client-version {version!r} is not an IDE version")
-    if headers.get("connect-protocol-version") != "1":
-        problems.append("connect-protocol-version is not 1")
-    if not _HEX64.match(headers.get("x-client-key", "")):
-        problems.append("x-client-key is missing or not 64 hex")
-    checksum = headers.get("x-cursor-checksum", "")
-    if not checksum:
-        problems.append("x-cursor-checksum is missing")
-        return problems
-    kiloseconds = decode_timestamp_part(checksum[:8])
-    current = int((time.time() if now is None else now) // 1000)
-    if kiloseconds is None:
-        problems.append("x-cursor-checksum time part does not decode")
-    elif abs(kiloseconds - current) > 1:
-        problems.append(f"x-cursor-checksum time part is {kiloseconds}, expected about {current}")
-    machine, _, mac = checksum[8:].partition("/")
-    if not _HEX64.match(machine) or (mac and not _HEX64.match(mac)):
-        problems.append("x-cursor-checksum machine ids are not 64 hex (optionally '/' 64 hex)")
-    return problems
-
-
-def message_text(message: pb.InferenceCoreMessage) -> str:
-    if message.text:
-        return message.text
-    return "".join(p.text.text for p in message.parts if p.WhichOneof("part") == "text")
-
-
-def invoke_problems(run: pb.RunInferenceRunRequest, invoke: pb.RunInferenceInvokeModel) -> list[str]:
-    request = invoke.request
-    problems: list[str] = []
-    if not invoke.invocation_id:
-        problems.append("invoke_model has no invocation id")
-    elif request.invocation_id and request.invocation_id != invoke.invocation_id:
-        problems.append("request.invocation_id differs from invoke_model.invocation_id")
-    if not (request.model_id or request.requested_model.model_id):
-        problems.append("no model id")
-    if request.conversation_id != run.conversation_id:
-        problems.append("request.conversation_id differs from the run's")
-    messages = list(request.messages)
-    if not messages:
-        return [*problems, "messages is empty"]
-    seen_other = False
-    for index, message in enumerate(messages):
-        if message.role not in (
-            pb.INFERENCE_MESSAGE_ROLE_SYSTEM,
-            pb.INFERENCE_MESSAGE_ROLE_USER,
-            pb.INFERENCE_MESSAGE_ROLE_ASSISTANT,
-            pb.INFERENCE_MESSAGE_ROLE_TOOL,
-        ):
-            problems.append(f"message {index} has no valid role")
-        if message.role == pb.INFERENCE_MESSAGE_ROLE_SYSTEM:
-            if seen_other:
-                problems.append(f"system message {index} comes after the conversation started")
-        else:
-            seen_other = True
-        if message.role == pb.INFERENCE_MESSAGE_ROLE_USER and message_text(message).lstrip().startswith(
-            "<system>"
-        ):
-            problems.append(f"message {index}: system text sent as a user message, not the SYSTEM role")
-        for part in message.parts:
-            if part.WhichOneof("part") == "image":
-                try:
-                    base64.b64decode(part.image.data, validate=True)
-                except (binascii.Error, ValueError):
-                    problems.append(f"message {index}: image data is not base64 text")
-                if not part.image.mime_type.startswith("image/"):
-                    problems.append(f"message {index}: image mime type {part.image.mime_type!r}")
-    latest = messages[-1]
-    if latest.role == pb.INFERENCE_MESSAGE_ROLE_TOOL:
-        pass  # tool results to continue from (emulator/tools.py checks their pairing)
-    elif latest.role != pb.INFERENCE_MESSAGE_ROLE_USER:
-        problems.append("the last message is not the user's or tool results")
-    elif not message_text(latest) and not any(p.WhichOneof("part") == "image" for p in latest.parts):
-        problems.append("the latest user message is empty")
-    return problems
-
-
-async def serve_run_inference(fake: FakeCursor, stream: H2Stream) -> None:
+async def serve_run_inference(fake: Backend, stream: H2Stream) -> None:
     content_type = stream.headers.get("content-type", "")
     record = RunRecord(stream.path, dict(stream.headers), "proto")
     fake.runs.append(record)
     behaviour = fake.behaviour_for(record.bearer)
     if behaviour.mode == "raw":
-        await fake._raw(stream, behaviour)
+        await serve_raw(stream, behaviour)
         return
     if content_type != CONTENT_TYPE:
         record.violations.append(f"bad content-type {content_type!r}")
         await stream.read_all()
-        await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
+        await send_json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
         return
     if behaviour.mode == "http_error":
-        await _json(stream, behaviour.http_status, behaviour.error)
+        await send_json(stream, behaviour.http_status, behaviour.error)
         return
     if not record.bearer:
-        await _json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
+        await send_json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
         return
     await stream.respond(200, [("content-type", CONTENT_TYPE)])
-    run = _Run(stream, record, behaviour)
-    run.fake = fake
+    run = _Run(fake, stream, record, behaviour)
     problems = ide_header_problems(record.headers)
     if problems:
         # Cursor answers a wrong client identity like a dead login (2026 sheet §3.4).
@@ -212,23 +107,23 @@ async def serve_run_inference(fake: FakeCursor, stream: H2Stream) -> None:
 class _Run:
     """One RunInference stream: a reader task feeds client messages to the script through `inbox`."""
 
-    def __init__(self, stream: H2Stream, record: RunRecord, behaviour: Behaviour) -> None:
+    def __init__(self, fake: Backend, stream: H2Stream, record: RunRecord, behaviour: Behaviour) -> None:
+        self.fake = fake
         self.stream = stream
         self.record = record
         self.behaviour = behaviour
         self.inbox: asyncio.Queue[pb.RunInferenceClientMessage | None] = asyncio.Queue()
         self.invocation_id = ""
         self.cancelled = False
-        self.fake: FakeCursor | None = None
         self.run: pb.RunInferenceRunRequest | None = None
 
     async def serve(self) -> None:
         reader = asyncio.create_task(self._read_client())
         try:
             await self._script()
-        except _ClientClosed:
+        except ClientClosed:
             pass
-        except _Violation as exc:
+        except Violation as exc:
             self.record.violations.append(str(exc))
             await self.end({"error": {"code": "invalid_argument", "message": str(exc)}})
         finally:
@@ -265,19 +160,18 @@ class _Run:
         try:
             message = await asyncio.wait_for(self.inbox.get(), timeout)
         except TimeoutError as exc:
-            raise _Violation("client did not answer in time") from exc
+            raise Violation("client did not answer in time") from exc
         if message is None:
-            raise _ClientClosed
+            raise ClientClosed
         return message
 
     async def send(self, message: pb.RunInferenceServerMessage) -> None:
         if self.stream.closed:
-            raise _ClientClosed
+            raise ClientClosed
         await self.stream.write(encode_envelope(message.SerializeToString()))
 
     async def end(self, obj: dict[str, Any]) -> None:
-        if not self.stream.closed:
-            await self.stream.write(encode_envelope(json.dumps(obj).encode(), end_stream=True), end=True)
+        await end_stream(self.stream, obj)
 
     async def respond(self, response: pb.InferenceStreamResponse) -> None:
         invocation = pb.RunInferenceInvocationResponse(invocation_id=self.invocation_id, response=response)
@@ -307,26 +201,26 @@ class _Run:
     async def _script(self) -> None:
         first = await self.next()
         if first.WhichOneof("message") != "run_request":
-            raise _Violation("First message must be a run request")
+            raise Violation("First message must be a run request")
         run = self.run = first.run_request
         model = run.requested_model.model_id
         if not model:
-            raise _Violation("run request has no requested model")
+            raise Violation("run request has no requested model")
         ready = pb.RunInferenceRunReady(resolved_model=model, routed_model_display_name=model)
         received_before_ready = len(self.record.client_messages)
         await self.send(pb.RunInferenceServerMessage(run_ready=ready))
         second = await self.next()
         if second.WhichOneof("message") != "invoke_model":
-            raise _Violation(f"expected invoke_model after run_ready, got {second.WhichOneof('message')}")
+            raise Violation(f"expected invoke_model after run_ready, got {second.WhichOneof('message')}")
         # Only catches a client that pipelines when its invoke arrived before run_ready went out, but
         # never accuses a client that waited.
         if any(m is second for m in self.record.client_messages[:received_before_ready]):
-            raise _Violation("invoke_model was sent before run_ready")
+            raise Violation("invoke_model was sent before run_ready")
         invoke = second.invoke_model
         self.record.request = invoke.request
         problems = invoke_problems(run, invoke)
         if problems:
-            raise _Violation("; ".join(problems))
+            raise Violation("; ".join(problems))
         self.invocation_id = invoke.invocation_id
 
         behaviour = self.behaviour
@@ -364,18 +258,15 @@ class _Run:
             self.record.request = invoke.request
             problems = invoke_problems(self.run, invoke)
             if problems:
-                raise _Violation("; ".join(problems))
+                raise Violation("; ".join(problems))
             self.invocation_id = invoke.invocation_id
             await self._answer(invoke.request)
             return
         if message.WhichOneof("message") != "finish_run":
-            raise _Violation(f"expected finish_run after invocation_end, got {message.WhichOneof('message')}")
+            raise Violation(f"expected finish_run after invocation_end, got {message.WhichOneof('message')}")
         await self.end({})
 
     async def _answer(self, request: pb.InferenceStreamRequest) -> None:
-        from cursor_gateway.emulator.tools import HANDLED, inference_tool_turn
-
-        assert self.fake is not None
         outcome = await inference_tool_turn(self.fake, self, request)
         if outcome is HANDLED:
             return
@@ -388,7 +279,7 @@ class _Run:
         if thinking is None and "thinking" in model:
             thinking = "Let me think about that."
         if thinking:
-            for piece in _split(thinking, 3):
+            for piece in split_text(thinking, 3):
                 await self.respond(
                     pb.InferenceStreamResponse(thinking_part=pb.InferenceThinkingPart(text=piece))
                 )
@@ -397,7 +288,7 @@ class _Run:
             signature = pb.InferenceThinkingPart(signature=THINKING_SIGNATURE, is_final=True)
             await self.respond(pb.InferenceStreamResponse(thinking_part=signature))
         reply = behaviour.reply if behaviour.reply is not None else f"Echo: {user_text}"
-        pieces = _split(reply, behaviour.chunks)
+        pieces = split_text(reply, behaviour.chunks)
         for index, piece in enumerate(pieces):
             if self.cancelled:
                 await self.invocation_end()
@@ -436,10 +327,10 @@ class _Run:
                 # Drift as Cursor would ship it: a field inside extended usage and a whole new server
                 # message arm (99) that no schema knows yet.
                 usage_bytes = extended.SerializeToString() + b"\x48\x07"  # field 9 = 7
-                response = _field(5, usage_bytes)
-                invocation = _field(1, self.invocation_id.encode()) + _field(2, response)
-                await self.stream.write(encode_envelope(_field(3, invocation)))
-                await self.stream.write(encode_envelope(_field(99, b"\x08\x01")))
+                response = length_delimited(5, usage_bytes)
+                invocation = length_delimited(1, self.invocation_id.encode()) + length_delimited(2, response)
+                await self.stream.write(encode_envelope(length_delimited(3, invocation)))
+                await self.stream.write(encode_envelope(length_delimited(99, b"\x08\x01")))
             else:
                 await self.respond(pb.InferenceStreamResponse(extended_usage=extended))
         await self.invocation_end()

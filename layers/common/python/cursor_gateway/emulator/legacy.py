@@ -10,10 +10,8 @@ show), thinking deltas for thinking requests, text deltas, then `{}`. Failure mo
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
-from typing import Any
 
 from google.protobuf.message import DecodeError
 
@@ -21,7 +19,8 @@ from cursor_gateway.codec._gen.aiserver.v1 import legacy_chat_pb2 as pb
 from cursor_gateway.codec.envelope import FLAG_COMPRESSED, EnvelopeDecoder, ProtocolViolation, encode_envelope
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.h2server import H2Stream
-from cursor_gateway.emulator.server import FakeCursor, RunRecord, _json, _split
+from cursor_gateway.emulator.records import Backend, RunRecord
+from cursor_gateway.emulator.wire import end_stream, send_json, serve_raw, split_text
 from cursor_gateway.upstream.checksum import decode_timestamp_part
 
 CONTENT_TYPE = "application/connect+proto"
@@ -35,26 +34,26 @@ class _Invalid(Exception):
     pass
 
 
-async def serve_legacy_chat(fake: FakeCursor, stream: H2Stream) -> None:
+async def serve_legacy_chat(fake: Backend, stream: H2Stream) -> None:
     record = RunRecord(stream.path, dict(stream.headers))
     fake.runs.append(record)
     behaviour = fake.behaviour_for(record.bearer)
     try:
         if behaviour.mode == "raw":
-            await fake._raw(stream, behaviour)
+            await serve_raw(stream, behaviour)
             return
         content_type = stream.headers.get("content-type", "")
         if content_type != CONTENT_TYPE:
             record.violations.append(f"bad content-type {content_type!r}")
             await stream.read_all()
-            await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
+            await send_json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
             return
         body = await stream.read_all()
         if behaviour.mode == "http_error":
-            await _json(stream, behaviour.http_status, behaviour.error)
+            await send_json(stream, behaviour.http_status, behaviour.error)
             return
         if not record.bearer:
-            await _json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
+            await send_json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
             return
         await stream.respond(200, [("content-type", CONTENT_TYPE)])
         try:
@@ -62,7 +61,7 @@ async def serve_legacy_chat(fake: FakeCursor, stream: H2Stream) -> None:
             record.request = _parse_request(body, stream.headers)
         except _Invalid as exc:
             record.violations.append(str(exc))
-            await _end(stream, {"error": {"code": "invalid_argument", "message": str(exc)}})
+            await end_stream(stream, {"error": {"code": "invalid_argument", "message": str(exc)}})
             return
         await _play(stream, record, behaviour)
     finally:
@@ -135,7 +134,7 @@ async def _play(stream: H2Stream, record: RunRecord, behaviour: Behaviour) -> No
         return
     await asyncio.sleep(behaviour.first_delay)
     if behaviour.mode == "error":
-        await _end(stream, {"error": behaviour.error})
+        await end_stream(stream, {"error": behaviour.error})
         return
     await _send(stream, pb.StreamUnifiedChatResponseWithTools(stream_start=pb.StreamStart(padding="x" * 16)))
     await _send(
@@ -150,26 +149,26 @@ async def _play(stream: H2Stream, record: RunRecord, behaviour: Behaviour) -> No
     ):
         thinking = DEFAULT_THINKING
     if thinking:
-        pieces = _split(thinking, 3)
+        pieces = split_text(thinking, 3)
         for index, piece in enumerate(pieces):
             chunk = pb.ThinkingChunk(text=piece, is_last_thinking_chunk=index == len(pieces) - 1)
             await _event(stream, record, _chunk(pb.StreamUnifiedChatResponse(thinking=chunk)))
             await asyncio.sleep(behaviour.delay)
     user_text = request.conversation[-1].text
     reply = behaviour.reply if behaviour.reply is not None else f"Echo: {user_text}"
-    pieces = _split(reply, behaviour.chunks)
+    pieces = split_text(reply, behaviour.chunks)
     for index, piece in enumerate(pieces):
         await _event(stream, record, _chunk(pb.StreamUnifiedChatResponse(text=piece)))
         if index == len(pieces) // 2:
             if behaviour.mode == "error_after_text":
-                await _end(stream, {"error": behaviour.error})
+                await end_stream(stream, {"error": behaviour.error})
                 return
             if behaviour.mode == "reset_after_text":
                 stream.reset()
                 return
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
-    await _end(stream, {})
+    await end_stream(stream, {})
 
 
 def _chunk(inner: pb.StreamUnifiedChatResponse) -> pb.StreamUnifiedChatResponseWithTools:
@@ -195,8 +194,3 @@ async def _event(stream: H2Stream, record: RunRecord, message: pb.StreamUnifiedC
     await _send(stream, message)
     record.events_sent += 1
     record.last_event_at = time.monotonic()
-
-
-async def _end(stream: H2Stream, obj: dict[str, Any]) -> None:
-    if not stream.closed:
-        await stream.write(encode_envelope(json.dumps(obj).encode(), end_stream=True), end=True)

@@ -20,12 +20,11 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from google.protobuf.message import DecodeError, Message
 
@@ -33,9 +32,7 @@ from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
 from cursor_gateway.codec.envelope import EnvelopeDecoder, ProtocolViolation, encode_envelope
 from cursor_gateway.emulator.behaviour import Behaviour, connect_error
 from cursor_gateway.emulator.h2server import H2Stream
-
-if TYPE_CHECKING:
-    from cursor_gateway.emulator.server import FakeCursor
+from cursor_gateway.emulator.wire import end_stream, send_json
 
 PATHS = {
     "/aiserver.v1.AiService/CppConfig": "config",
@@ -75,7 +72,15 @@ class TabState:
         return [c for c in self.calls if c.rpc == rpc]
 
 
-async def serve_tab(fake: FakeCursor, stream: H2Stream) -> None:
+class TabBackend(Protocol):
+    """What the Tab routes need of the fake (server.FakeCursor)."""
+
+    tab: TabState
+
+    def behaviour_for(self, bearer: str) -> Behaviour: ...
+
+
+async def serve_tab(fake: TabBackend, stream: H2Stream) -> None:
     rpc = PATHS[stream.path.split("?", 1)[0]]
     state: TabState = fake.tab
     call = TabCall(rpc, dict(stream.headers), cookies=_cookies(stream.headers.get("cookie", "")))
@@ -83,17 +88,17 @@ async def serve_tab(fake: FakeCursor, stream: H2Stream) -> None:
     body = await stream.read_all()
     bearer = call.headers.get("authorization", "").removeprefix("Bearer ")
     if not bearer:
-        await _json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
+        await send_json(stream, 401, {"code": "unauthenticated", "message": "missing bearer"})
         return
     behaviour = fake.behaviour_for(bearer)
     if rpc == "stream":
         await _stream_cpp(state, call, stream, body, behaviour)
         return
     if call.headers.get("content-type") != "application/proto":
-        await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
+        await send_json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
         return
     if behaviour.mode in ("error", "http_error", "error_after_text"):
-        await _json(stream, behaviour.http_status, behaviour.error)
+        await send_json(stream, behaviour.http_status, behaviour.error)
         return
     if call.headers.get("content-encoding") == "gzip":
         body = gzip.decompress(body)
@@ -174,30 +179,30 @@ async def _stream_cpp(
     state: TabState, call: TabCall, stream: H2Stream, body: bytes, behaviour: Behaviour
 ) -> None:
     if call.headers.get("content-type") != "application/connect+proto":
-        await _json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
+        await send_json(stream, 415, {"code": "invalid_argument", "message": "unsupported content type"})
         return
     if behaviour.mode == "http_error":
-        await _json(stream, behaviour.http_status, behaviour.error)
+        await send_json(stream, behaviour.http_status, behaviour.error)
         return
     try:
         frames = EnvelopeDecoder().feed(body)
         call.frame_flags = frames[0].flags
         request = pb.StreamCppRequest.FromString(frames[0].payload)
     except (ProtocolViolation, IndexError, DecodeError) as exc:
-        await _json(stream, 400, {"code": "invalid_argument", "message": f"bad request frame: {exc}"})
+        await send_json(stream, 400, {"code": "invalid_argument", "message": f"bad request frame: {exc}"})
         return
     call.request = request
     await stream.respond(200, [("content-type", "application/connect+proto")])
     if behaviour.mode == "error":
         await asyncio.sleep(behaviour.first_delay)
-        await _end(stream, {"error": behaviour.error})
+        await end_stream(stream, {"error": behaviour.error})
         return
     current = request.current_file
     contents = current.contents
     if current.rely_on_filesync:
         known = state.files.get(_file_key(call, current.relative_workspace_path))
         if known is None or call.cookies.get(STICKY) != state.node:
-            await _end(
+            await end_stream(
                 stream, {"error": connect_error("not_found", 33, "File not synced", "Upload it first.")}
             )
             return
@@ -214,7 +219,7 @@ async def _stream_cpp(
     for index, message in enumerate(_chunked(messages, pieces)):
         await stream.write(encode_envelope(message.SerializeToString()))
         if index == 2 and behaviour.mode == "error_after_text":
-            await _end(stream, {"error": behaviour.error})
+            await end_stream(stream, {"error": behaviour.error})
             return
         if index == 2 and behaviour.mode == "reset_after_text":
             stream.reset()
@@ -229,7 +234,7 @@ async def _stream_cpp(
         )
         await stream.write(encode_envelope(debug.SerializeToString()))
     call.outcome = "completed"
-    await _end(stream, {})
+    await end_stream(stream, {})
 
 
 def completion(contents: str, line: int, column: int, path: str = "") -> list[pb.StreamCppResponse]:
@@ -336,13 +341,3 @@ async def _proto(
 ) -> None:
     await stream.respond(status, [("content-type", "application/proto"), *(headers or [])])
     await stream.write(message.SerializeToString(), end=True)
-
-
-async def _json(stream: H2Stream, status: int, obj: Any) -> None:
-    await stream.respond(status, [("content-type", "application/json")])
-    await stream.write(json.dumps(obj).encode(), end=True)
-
-
-async def _end(stream: H2Stream, obj: dict[str, Any]) -> None:
-    if not stream.closed:
-        await stream.write(encode_envelope(json.dumps(obj).encode(), end_stream=True), end=True)

@@ -22,7 +22,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import DecodeError
@@ -30,13 +30,11 @@ from google.protobuf.message import DecodeError
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as apb
 from cursor_gateway.codec._gen.aiserver.v1 import inference_pb2 as ipb
 from cursor_gateway.domain.tools import name_problem
+from cursor_gateway.emulator.agent_stream import AgentBackend, Inbox, next_message, send
+from cursor_gateway.emulator.behaviour import Behaviour
+from cursor_gateway.emulator.h2server import H2Stream
+from cursor_gateway.emulator.records import Backend, ClientClosed, RunRecord, Violation
 from cursor_gateway.upstream import agent_messages as amsgs
-
-if TYPE_CHECKING:
-    from cursor_gateway.emulator.behaviour import Behaviour
-    from cursor_gateway.emulator.h2server import H2Stream
-    from cursor_gateway.emulator.inference import _Run
-    from cursor_gateway.emulator.server import FakeCursor, RunRecord
 
 
 class Handled:
@@ -47,6 +45,19 @@ HANDLED = Handled()
 _ids = itertools.count(1)
 
 Outcome = str | Handled | None  # a reply text to stream, HANDLED, or None (answer as usual)
+
+
+class InferenceTurn(Protocol):
+    """What the inference tool script needs of the RunInference stream it plays on (inference.py)."""
+
+    behaviour: Behaviour
+    record: RunRecord
+
+    async def respond(self, response: ipb.InferenceStreamResponse) -> None: ...
+
+    async def invocation_end(self, error: dict[str, Any] | None = None) -> None: ...
+
+    async def finish(self) -> None: ...
 
 
 def planned_calls(behaviour: Behaviour, advertised: list[str]) -> list[dict[str, Any]]:
@@ -166,23 +177,21 @@ def agent_history_problems(run: apb.AgentRunRequest) -> list[str]:
 
 
 async def agent_tool_turn(
-    fake: FakeCursor,
+    fake: AgentBackend,
     stream: H2Stream,
     record: RunRecord,
     behaviour: Behaviour,
     run: apb.AgentRunRequest,
-    inbox: asyncio.Queue[apb.AgentClientMessage | None],
+    inbox: Inbox,
 ) -> Outcome:
-    from cursor_gateway.emulator.server import _ClientClosed, _Violation
-
     problems = agent_advertising_problems(record, run) + agent_history_problems(run)
     if problems:
-        raise _Violation("; ".join(problems))
+        raise Violation("; ".join(problems))
     results = amsgs.parse_tool_results_prompt(run.action.user_message_action.user_message.text)
     if results:
         unknown = [call_id for call_id, *_ in results if call_id not in fake.tool_calls_issued]
         if unknown:
-            raise _Violation(f"tool results for calls never made: {unknown}")
+            raise Violation(f"tool results for calls never made: {unknown}")
         record.tool_log.append("results")
         return reply_for(behaviour, [(name, text) for _, name, _, text in results])
     advertised = [d.tool_name for d in run.mcp_tools.mcp_tools]
@@ -191,12 +200,12 @@ async def agent_tool_turn(
         return None
 
     async def ask(message: apb.AgentServerMessage) -> apb.ExecClientMessage:
-        await fake._send(stream, record, message)
-        reply = await fake._next(inbox)
+        await send(stream, record, message)
+        reply = await next_message(inbox)
         if not reply.HasField("exec_client_message") or reply.exec_client_message.id != (
             message.exec_server_message.id
         ):
-            raise _Violation("an MCP exec was not answered with its id")
+            raise Violation("an MCP exec was not answered with its id")
         return reply.exec_client_message
 
     # The MCP bookkeeping the CLI answers: our server's state, and the allow-list precheck.
@@ -207,7 +216,7 @@ async def agent_tool_turn(
     )
     servers = state.mcp_state_exec_result.success.servers
     if [t.tool_name for s in servers for t in s.tools] != advertised:
-        raise _Violation("mcp_state_exec_result does not list the advertised tools")
+        raise Violation("mcp_state_exec_result does not list the advertised tools")
     for exec_id, name, expected in ((21, calls[0]["name"], True), (22, "not_advertised_tool", False)):
         precheck = apb.McpAllowlistPrecheckArgs(provider_identifier=amsgs.PROVIDER, tool_name=name)
         answer = await ask(
@@ -218,10 +227,10 @@ async def agent_tool_turn(
             )
         )
         if answer.mcp_allowlist_precheck_result.allowlisted is not expected:
-            raise _Violation(f"mcp_allowlist_precheck for {name!r} was not answered {expected}")
+            raise Violation(f"mcp_allowlist_precheck for {name!r} was not answered {expected}")
 
     if behaviour.tool_text:
-        await fake._update(
+        await fake.send_update(
             stream, record, apb.InteractionUpdate(text_delta=apb.TextDeltaUpdate(text=behaviour.tool_text))
         )
     for exec_id, (kind, call) in enumerate(_stages(behaviour, calls[0]), start=30):
@@ -230,13 +239,13 @@ async def agent_tool_turn(
         answer = await ask(mcp_exec(exec_id, call_id, call["name"], call["arguments"]))
         expected_arm = "tool_not_found" if kind == "unregistered" else "error"
         if answer.mcp_result.WhichOneof("result") != expected_arm:
-            raise _Violation(f"a {kind} tool call was not answered with mcp_result.{expected_arm}")
+            raise Violation(f"a {kind} tool call was not answered with mcp_result.{expected_arm}")
         record.tool_log.append(f"refused:{kind}")
 
     for exec_id, call in enumerate(calls, start=40):
         call_id = new_call_id()
         fake.tool_calls_issued[call_id] = "call"
-        await fake._send(stream, record, mcp_exec(exec_id, call_id, call["name"], call.get("arguments", {})))
+        await send(stream, record, mcp_exec(exec_id, call_id, call["name"], call.get("arguments", {})))
         record.tool_log.append(f"called:{call_id}")
         if behaviour.tool_call_gap and exec_id < 39 + len(calls):
             await asyncio.sleep(behaviour.tool_call_gap)
@@ -244,15 +253,15 @@ async def agent_tool_turn(
     # The client hands the calls to its caller and closes the stream: no cancel, no result on this stream.
     while True:
         try:
-            message = await fake._next(inbox)
-        except _ClientClosed:
+            message = await next_message(inbox)
+        except ClientClosed:
             record.tool_log.append("parked")
             return HANDLED
         arm = message.WhichOneof("message")
         if arm == "conversation_action":
-            raise _Violation("the client cancelled instead of closing the stream after a tool call")
+            raise Violation("the client cancelled instead of closing the stream after a tool call")
         if arm == "exec_client_message" and message.exec_client_message.id >= 40:
-            raise _Violation("the client answered a tool call it should hand to its caller")
+            raise Violation("the client answered a tool call it should hand to its caller")
 
 
 # -- inference ------------------------------------------------------------------------------------------
@@ -303,7 +312,7 @@ def inference_tool_problems(request: ipb.InferenceStreamRequest) -> list[str]:
     return problems
 
 
-async def send_tool_parts(run: _Run, calls: list[tuple[str, str, str]]) -> None:
+async def send_tool_parts(run: InferenceTurn, calls: list[tuple[str, str, str]]) -> None:
     """Each call as argument deltas, then a complete part repeating the full arguments."""
     for index, (call_id, name, arguments) in enumerate(calls):
         size = max(1, len(arguments) // 3)
@@ -318,12 +327,12 @@ async def send_tool_parts(run: _Run, calls: list[tuple[str, str, str]]) -> None:
         await run.respond(ipb.InferenceStreamResponse(tool_call_part=complete))
 
 
-async def inference_tool_turn(fake: FakeCursor, run: _Run, request: ipb.InferenceStreamRequest) -> Outcome:
-    from cursor_gateway.emulator.server import _Violation
-
+async def inference_tool_turn(
+    fake: Backend, run: InferenceTurn, request: ipb.InferenceStreamRequest
+) -> Outcome:
     problems = inference_tool_problems(request)
     if problems:
-        raise _Violation("; ".join(problems))
+        raise Violation("; ".join(problems))
     behaviour = run.behaviour
     advertised = [t.name for t in request.tools]
     calls = planned_calls(behaviour, advertised) if advertised else []
@@ -335,13 +344,13 @@ async def inference_tool_turn(fake: FakeCursor, run: _Run, request: ipb.Inferenc
         ]
         unknown = [call_id for call_id, *_ in results if call_id not in fake.tool_calls_issued]
         if unknown:
-            raise _Violation(f"tool results for calls never made: {unknown}")
+            raise Violation(f"tool results for calls never made: {unknown}")
         kinds = {fake.tool_calls_issued[call_id] for call_id, *_ in results}
         if not kinds <= {"unregistered", "bad"}:
             run.record.tool_log.append("results")
             return reply_for(behaviour, [(name, text) for _, name, _, text in results])
         if not all(is_error for _, _, is_error, _ in results):
-            raise _Violation("a refused tool call came back without is_error")
+            raise Violation("a refused tool call came back without is_error")
         run.record.tool_log.append("refused:" + ",".join(sorted(kinds)))
         done = {"unregistered"} if kinds == {"unregistered"} else {"unregistered", "bad"}
         stages = [s for s in stages if s[0] not in done]
