@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2, unknown_fields
+from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import DecodeError
+from google.protobuf.message import Message as ProtoMessage
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest, Message, ToolCall, ToolSpec
@@ -208,8 +209,10 @@ def _split_latest(request: ChatRequest) -> tuple[list[Message], Message | None, 
     while turns and turns[-1].role == "tool":
         results.insert(0, turns.pop())
     calls: tuple[ToolCall, ...] = ()
-    if turns and turns[-1].role == "assistant" and turns[-1].tool_calls:
-        caller = turns.pop()
+    # A fresh name, not `turns[-1]`: the type checker would keep the `tool` role it narrowed above.
+    caller = turns[-1] if turns else None
+    if caller is not None and caller.role == "assistant" and caller.tool_calls:
+        turns.pop()
         calls = caller.tool_calls
         if caller.text:
             turns.append(Message("assistant", caller.text))
@@ -365,9 +368,9 @@ def answer_exec(
     return pb.AgentClientMessage(exec_client_message=reply)
 
 
-def _unknown_arm(message: Any) -> str:
+def _unknown_arm(message: ProtoMessage) -> str:
     """`#<field number>` of the arm our schema does not know (binary codec), else `unknown`."""
-    numbers = sorted({f.field_number for f in unknown_fields.UnknownFieldSet(message)})
+    numbers = sorted({f.field_number for f in drift.unknown_fields_of(message)})
     return "#" + ",".join(map(str, numbers)) if numbers else "unknown"
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from google.protobuf.message import DecodeError
 
@@ -85,7 +85,7 @@ class InferenceProfile:
                 # Closing the reader here (not at garbage collection) lets it cancel an abandoned answer.
                 await events.aclose()
 
-    async def _read(self, call: BidiCall, plan: msgs.RunPlan) -> AsyncIterator[ChatEvent]:
+    async def _read(self, call: BidiCall, plan: msgs.RunPlan) -> AsyncGenerator[ChatEvent, None]:
         settings = self.settings
         reader = msgs.InvocationReader(plan.tools)
         invoked = False
