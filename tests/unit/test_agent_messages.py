@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_request as msgs
 from google.protobuf import empty_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 

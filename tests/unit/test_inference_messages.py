@@ -34,7 +34,7 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
     UpstreamVersionGate,
 )
-from cursor_gateway.upstream import inference_messages as msgs
+from cursor_gateway.upstream import inference_request as msgs
 from cursor_gateway.upstream.checksum import checksum_header
 from google.protobuf import empty_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet

@@ -22,8 +22,8 @@ from cursor_gateway.domain.chat import (
 from cursor_gateway.emulator import tools as fake_tools
 from cursor_gateway.emulator.server import RunRecord
 from cursor_gateway.errors import UnsupportedParameter
-from cursor_gateway.upstream import agent_messages as amsgs
-from cursor_gateway.upstream import inference_messages as imsgs
+from cursor_gateway.upstream import agent_request as amsgs
+from cursor_gateway.upstream import inference_request as imsgs
 from cursor_gateway.upstream.agent import MAX_TOOL_REPAIRS, _ToolCalls
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet

@@ -30,7 +30,7 @@ from google.protobuf.message import DecodeError
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as apb
 from cursor_gateway.codec._gen.aiserver.v1 import inference_pb2 as ipb
 from cursor_gateway.domain.tools import name_problem
-from cursor_gateway.upstream import agent_messages as amsgs
+from cursor_gateway.upstream import agent_request as amsgs
 
 if TYPE_CHECKING:
     from cursor_gateway.emulator.behaviour import Behaviour

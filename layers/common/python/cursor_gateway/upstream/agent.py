@@ -43,7 +43,7 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
 )
 from cursor_gateway.settings import Settings
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_request as msgs
 from cursor_gateway.upstream import drift
 from cursor_gateway.upstream.agent_hosts import run_base_url
 from cursor_gateway.upstream.classify import classify_connect_error

@@ -26,7 +26,7 @@ from cursor_gateway.domain.chat import ChatEvent, ChatRequest
 from cursor_gateway.errors import UpstreamError, UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import drift
-from cursor_gateway.upstream import inference_messages as msgs
+from cursor_gateway.upstream import inference_request as msgs
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import ClientIdentity, default_identity, stream_headers
