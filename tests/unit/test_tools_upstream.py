@@ -25,6 +25,7 @@ from cursor_gateway.errors import UnsupportedParameter
 from cursor_gateway.upstream import agent_request as amsgs
 from cursor_gateway.upstream import inference_request as imsgs
 from cursor_gateway.upstream.agent import MAX_TOOL_REPAIRS, _ToolCalls
+from cursor_gateway.upstream.inference_reader import InvocationReader
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
@@ -313,7 +314,7 @@ def part(call_id: str = "", name: str = "", args: str = "", complete: bool = Fal
 
 
 def test_reader_assembles_calls_and_never_surfaces_a_half_one() -> None:
-    reader = imsgs.InvocationReader({"get_weather": WEATHER, "now": NOW})
+    reader = InvocationReader({"get_weather": WEATHER, "now": NOW})
     events = reader.observe(part("c1", "get_weather", '{"ci'))
     events += reader.observe(part("", "", 'ty": "Paris"}'))  # id and name only on the first part
     events += reader.observe(part("c1", "get_weather", '{"city": "Paris"}', complete=True))
@@ -326,7 +327,7 @@ def test_reader_assembles_calls_and_never_surfaces_a_half_one() -> None:
 
 
 def test_reader_sends_unknown_and_bad_calls_back_then_gives_up() -> None:
-    reader = imsgs.InvocationReader({"get_weather": WEATHER})
+    reader = InvocationReader({"get_weather": WEATHER})
     reader.observe(ipb.InferenceStreamResponse(text_part=ipb.InferenceTextPart(text="Let me see.")))
     reader.observe(part("c1", "rm_rf", "{}", complete=True))
     assert reader.finish() == [] and [c.name for c, _ in reader.repair] == ["rm_rf"]
@@ -346,7 +347,7 @@ def test_reader_sends_unknown_and_bad_calls_back_then_gives_up() -> None:
 
 
 def test_reader_takes_calls_from_response_info_when_no_parts_streamed() -> None:
-    reader = imsgs.InvocationReader({"now": NOW})
+    reader = InvocationReader({"now": NOW})
     final = ipb.InferenceCoreMessage(role=ipb.INFERENCE_MESSAGE_ROLE_ASSISTANT)
     final.tool_calls.append(
         ipb.InferenceToolCall(tool_call_id="c9", tool_name="now", raw_tool_call_args="{}")
@@ -356,7 +357,7 @@ def test_reader_takes_calls_from_response_info_when_no_parts_streamed() -> None:
 
 
 def test_output_limit_mid_call_ends_with_length_and_no_call() -> None:
-    reader = imsgs.InvocationReader({"now": NOW})
+    reader = InvocationReader({"now": NOW})
     reader.observe(ipb.InferenceStreamResponse(text_part=ipb.InferenceTextPart(text="x")))
     reader.observe(part("c1", "now", "{", complete=False))
     limit = ipb.InferenceError(error_type=ipb.INFERENCE_ERROR_TYPE_OUTPUT_TOKEN_LIMIT)
@@ -386,7 +387,7 @@ def test_repair_invoke_appends_the_answer_and_error_results() -> None:
 
 
 def test_reader_usage_adds_up_over_repaired_invocations() -> None:
-    reader = imsgs.InvocationReader({"now": NOW})
+    reader = InvocationReader({"now": NOW})
     reader.observe(
         ipb.InferenceStreamResponse(usage=ipb.InferenceUsage(prompt_tokens=10, completion_tokens=1))
     )

@@ -30,6 +30,8 @@ from cursor_gateway.upstream import inference_request as msgs
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import ClientIdentity, default_identity, stream_headers
+from cursor_gateway.upstream.inference_errors import classify_invocation_end_error
+from cursor_gateway.upstream.inference_reader import InvocationReader, decode_server
 from cursor_gateway.upstream.profile import UpstreamCredential
 
 log = logging.getLogger("cursor_gateway.upstream.inference")
@@ -87,7 +89,7 @@ class InferenceProfile:
 
     async def _read(self, call: BidiCall, plan: msgs.RunPlan) -> AsyncGenerator[ChatEvent, None]:
         settings = self.settings
-        reader = msgs.InvocationReader(plan.tools)
+        reader = InvocationReader(plan.tools)
         invoked = False
         loop = asyncio.get_running_loop()
         first_event_deadline = loop.time() + settings.cursor_first_event_timeout
@@ -115,7 +117,7 @@ class InferenceProfile:
                 if trailer_deadline is not None:
                     continue  # nothing after invocation_end matters but the trailer
                 try:
-                    message = msgs.decode_server(frame.payload)
+                    message = decode_server(frame.payload)
                 except DecodeError as exc:
                     raise UpstreamProtocolError(f"Undecodable RunInference message: {exc}") from exc
                 drift.observe(message)
@@ -134,7 +136,7 @@ class InferenceProfile:
                 elif arm == "invocation_end":
                     end = message.invocation_end
                     if end.HasField("error") and (end.error.code or end.error.message or end.error.details):
-                        raise msgs.classify_invocation_end_error(end.error)
+                        raise classify_invocation_end_error(end.error)
                     events = reader.finish()
                     if reader.repair:
                         # Calls the client must not get: the model hears why and tries again, same run.
