@@ -22,6 +22,7 @@ from cursor_gateway.domain.chat import (
 from cursor_gateway.emulator import tools as fake_tools
 from cursor_gateway.emulator.server import RunRecord
 from cursor_gateway.errors import UnsupportedParameter
+from cursor_gateway.upstream import agent_answers, agent_wire
 from cursor_gateway.upstream import agent_request as amsgs
 from cursor_gateway.upstream import inference_request as imsgs
 from cursor_gateway.upstream.agent import MAX_TOOL_REPAIRS, _ToolCalls
@@ -114,7 +115,7 @@ def test_agent_exec_answers_for_our_tools() -> None:
 
     def answer(**arm: Any) -> apb.ExecClientMessage:
         exec_msg = apb.ExecServerMessage(id=9, exec_id="e9", **arm)
-        reply = amsgs.answer_exec(
+        reply = agent_answers.answer_exec(
             exec_msg, timezone=TZ, tools=plan.definitions, instructions=plan.instructions
         )
         assert reply.exec_client_message.id == 9 and reply.exec_client_message.exec_id == "e9"
@@ -211,14 +212,14 @@ def mcp(
 
 
 def test_read_mcp_call_prefers_tool_name_and_decodes_value_bytes() -> None:
-    call = amsgs.read_mcp_call(mcp(3, "get_weather", {"city": "Paris", "days": 2, "tags": ["a"]}))
+    call = agent_answers.read_mcp_call(mcp(3, "get_weather", {"city": "Paris", "days": 2, "tags": ["a"]}))
     assert (call.call_id, call.name, call.problem) == ("call_3", "get_weather", None)
     assert call.arguments == {"city": "Paris", "days": 2.0, "tags": ["a"]}
     # without tool_name, our server prefix is taken off the name
-    assert amsgs.read_mcp_call(mcp(4, "now", {}, prefixed=False)).name == "now"
+    assert agent_answers.read_mcp_call(mcp(4, "now", {}, prefixed=False)).name == "now"
     broken = mcp(5, "now", {})
     broken.mcp_args.args["x"] = b"\xff\xff"
-    assert amsgs.read_mcp_call(broken).problem == "the value of argument 'x' could not be decoded"
+    assert agent_answers.read_mcp_call(broken).problem == "the value of argument 'x' could not be decoded"
 
 
 def test_agent_call_checks_unknown_bad_and_good() -> None:
@@ -434,8 +435,8 @@ def test_fake_catches_tools_missing_from_a_place_and_unpaired_roots() -> None:
     ).run_request.run_request
     assert fake_tools.agent_history_problems(unpaired) == []  # repaired by the client
     blob = amsgs._json({"role": "assistant", "content": [amsgs._call_part(CALL)]})
-    unpaired.pre_fetched_blobs.append(apb.PrefetchedBlob(id=amsgs.blob_id(blob), value=blob))
-    unpaired.conversation_state.root_prompt_messages_json.append(amsgs.blob_id(blob))
+    unpaired.pre_fetched_blobs.append(apb.PrefetchedBlob(id=agent_wire.blob_id(blob), value=blob))
+    unpaired.conversation_state.root_prompt_messages_json.append(agent_wire.blob_id(blob))
     assert fake_tools.agent_history_problems(unpaired) == ["root 4: tool calls ['call_1'] answered by []"]
 
 

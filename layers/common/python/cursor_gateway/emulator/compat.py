@@ -19,7 +19,7 @@ from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec._gen.aiserver.v1 import models_pb2
 from cursor_gateway.codec.envelope import encode_envelope
 from cursor_gateway.emulator.behaviour import connect_error
-from cursor_gateway.upstream import agent_request as msgs
+from cursor_gateway.upstream import agent_wire as msgs
 
 if TYPE_CHECKING:
     from cursor_gateway.emulator.h2server import H2Stream

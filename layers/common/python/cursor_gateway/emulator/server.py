@@ -30,7 +30,7 @@ from cursor_gateway.emulator.h2server import H2Server, H2Stream
 from cursor_gateway.emulator.tab import PATHS as TAB_PATHS
 from cursor_gateway.emulator.tab import TabState, serve_tab
 from cursor_gateway.emulator.tokens import fake_jwt, jwt_expired
-from cursor_gateway.upstream import agent_request as msgs
+from cursor_gateway.upstream import agent_wire as msgs
 
 log = logging.getLogger("cursor_gateway.emulator")
 
