@@ -25,7 +25,7 @@ from cursor_gateway.domain.chat import ChatRequest, Message, ModelChoice  # noqa
 from cursor_gateway.emulator.behaviour import Behaviour  # noqa: E402
 from cursor_gateway.emulator.server import FakeCursor  # noqa: E402
 from cursor_gateway.settings import Settings  # noqa: E402
-from cursor_gateway.upstream import agent_messages  # noqa: E402
+from cursor_gateway.upstream import agent_request as agent_messages  # noqa: E402
 from cursor_gateway.upstream.agent import AgentProfile  # noqa: E402
 from cursor_gateway.upstream.profile import UpstreamCredential  # noqa: E402
 

@@ -168,16 +168,16 @@ async def test_the_fake_answers_a_composer_resume_with_an_empty_turn(
     """What an older client met (and why tool results go in a user message): a resume action on Composer
     gets nothing, which the gateway refuses as `empty_turn` instead of passing an empty answer on."""
     from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
-    from cursor_gateway.upstream import agent_messages
+    from cursor_gateway.upstream import agent_request
 
-    real_build_run = agent_messages.build_run
+    real_build_run = agent_request.build_run
 
-    def resuming(*args: object, **kwargs: object) -> agent_messages.RunPlan:
+    def resuming(*args: object, **kwargs: object) -> agent_request.RunPlan:
         plan = real_build_run(*args, **kwargs)  # type: ignore[arg-type]
         plan.run_request.run_request.action.CopyFrom(pb.ConversationAction(resume_action=pb.ResumeAction()))
         return plan
 
-    monkeypatch.setattr(agent_messages, "build_run", resuming)
+    monkeypatch.setattr(agent_request, "build_run", resuming)
     composer = ChatRequest(
         model=ModelChoice("composer-2.5", "composer-2.5"),
         messages=(Message("user", "hello"),),

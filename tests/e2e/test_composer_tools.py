@@ -12,7 +12,7 @@ import openai
 import pytest
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor
-from cursor_gateway.upstream import agent_messages
+from cursor_gateway.upstream import agent_request as agent_messages
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
 WEATHER = {

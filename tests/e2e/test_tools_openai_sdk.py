@@ -19,7 +19,7 @@ from cursor_gateway.codec._gen.aiserver.v1 import inference_pb2 as ipb
 from cursor_gateway.domain.tokens import TokenRecord, derive_checksum, derive_client_key, derive_session_id
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.server import FakeCursor, RunRecord
-from cursor_gateway.upstream import agent_messages
+from cursor_gateway.upstream import agent_request as agent_messages
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 
 WEATHER = {

@@ -4,7 +4,7 @@ import json
 
 from cursor_gateway.domain.chat import Message, ToolCall
 from cursor_gateway.upstream.agent_history import flattened_prompt, split_history, transcript
-from cursor_gateway.upstream.agent_messages import history_roots
+from cursor_gateway.upstream.agent_request import history_roots
 
 
 def roots() -> list[bytes]:

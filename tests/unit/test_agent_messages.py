@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest, ImagePart, Message, ModelChoice
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_answers, agent_wire
+from cursor_gateway.upstream import agent_request as msgs
 from google.protobuf import empty_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
@@ -239,7 +240,7 @@ def exec_message(arm: str, *, id: int = 41, exec_id: str = "exec-41") -> pb.Exec
 
 
 def test_refusal_table_covers_every_builtin() -> None:
-    assert set(BUILTIN_REFUSALS) == set(msgs._REJECT_BUILTIN)
+    assert set(BUILTIN_REFUSALS) == set(agent_answers._REJECT_BUILTIN)
 
 
 @pytest.mark.parametrize("arm", sorted(BUILTIN_REFUSALS))
@@ -247,17 +248,17 @@ def test_builtin_exec_is_refused_in_the_matching_result(arm: str) -> None:
     exec_number, refusal_number = BUILTIN_REFUSALS[arm]
     assert pb.ExecServerMessage.DESCRIPTOR.fields_by_name[arm].number == exec_number
 
-    answer = msgs.answer_exec(exec_message(arm), timezone=TZ)
+    answer = agent_answers.answer_exec(exec_message(arm), timezone=TZ)
     assert answer.WhichOneof("message") == "exec_client_message"
     reply = answer.exec_client_message
     assert (reply.id, reply.exec_id) == (41, "exec-41")
-    result_arm, refusal_arm = msgs._REJECT_BUILTIN[arm]
+    result_arm, refusal_arm = agent_answers._REJECT_BUILTIN[arm]
     assert reply.WhichOneof("message") == result_arm
     result = getattr(reply, result_arm)
     assert result.WhichOneof(result.DESCRIPTOR.oneofs[0].name) == refusal_arm
     refusal = getattr(result, refusal_arm)
     texts = [getattr(refusal, f) for f in ("reason", "error") if f in refusal.DESCRIPTOR.fields_by_name]
-    assert texts == [msgs.REFUSAL]
+    assert texts == [agent_answers.REFUSAL]
 
     # The wire, read without our schema.
     number, exec_client = only_field(answer.SerializeToString())
@@ -268,11 +269,13 @@ def test_builtin_exec_is_refused_in_the_matching_result(arm: str) -> None:
     assert set(fields) == {1, 15, exec_number}  # the result sits at the exec arm's own number
     refusal_field, refusal_body = only_field(fields[exec_number])
     assert refusal_field == refusal_number
-    assert msgs.REFUSAL.encode() in refusal_body
+    assert agent_answers.REFUSAL.encode() in refusal_body
 
 
 def test_request_context_answer_echoes_ids() -> None:
-    answer = msgs.answer_exec(exec_message("request_context_args", id=1, exec_id="ctx-1"), timezone=TZ)
+    answer = agent_answers.answer_exec(
+        exec_message("request_context_args", id=1, exec_id="ctx-1"), timezone=TZ
+    )
     reply = answer.exec_client_message
     assert (reply.id, reply.exec_id) == (1, "ctx-1")
     assert reply.WhichOneof("message") == "request_context_result"
@@ -295,7 +298,7 @@ def test_request_context_answer_echoes_ids() -> None:
 def test_mcp_call_to_unknown_tool_is_tool_not_found() -> None:
     mcp = pb.McpArgs(name="srv-lookup", tool_name="lookup")
     message = pb.ExecServerMessage(id=5, exec_id="mcp-5", mcp_args=mcp)
-    reply = msgs.answer_exec(message, timezone=TZ).exec_client_message
+    reply = agent_answers.answer_exec(message, timezone=TZ).exec_client_message
     assert reply.id == 5
     assert reply.mcp_result.WhichOneof("result") == "tool_not_found"
     assert reply.mcp_result.tool_not_found.name == "lookup"
@@ -309,17 +312,17 @@ def test_mcp_state_and_allowlist_prechecks_get_answers_at_the_same_number() -> N
         ("mcp_allowlist_precheck_args", 42),
         ("web_fetch_allowlist_precheck_args", 43),
     ]:
-        reply = msgs.answer_exec(exec_message(arm), timezone=TZ).exec_client_message
+        reply = agent_answers.answer_exec(exec_message(arm), timezone=TZ).exec_client_message
         assert reply.WhichOneof("message") == arm.replace("_args", "_result")
         assert number in field_map(reply.SerializeToString()), arm
-    precheck = msgs.answer_exec(exec_message("mcp_allowlist_precheck_args"), timezone=TZ)
+    precheck = agent_answers.answer_exec(exec_message("mcp_allowlist_precheck_args"), timezone=TZ)
     assert precheck.exec_client_message.mcp_allowlist_precheck_result.allowlisted is False
 
 
 def test_every_exec_arm_in_the_schema_gets_a_result_not_a_throw() -> None:
     # A new arm added to the .proto without an answer would otherwise fall through to `throw`.
     for field in pb.ExecServerMessage.DESCRIPTOR.oneofs_by_name["message"].fields:
-        answer = msgs.answer_exec(exec_message(field.name), timezone=TZ)
+        answer = agent_answers.answer_exec(exec_message(field.name), timezone=TZ)
         assert answer.WhichOneof("message") == "exec_client_message", field.name
         result_arm = answer.exec_client_message.WhichOneof("message")
         assert result_arm is not None
@@ -334,7 +337,7 @@ def test_unknown_exec_arm_is_thrown_with_its_id() -> None:
     message = pb.ExecServerMessage.FromString(known + unknown_arm)
     assert message.WhichOneof("message") is None
 
-    answer = msgs.answer_exec(message, timezone=TZ)
+    answer = agent_answers.answer_exec(message, timezone=TZ)
     assert answer.WhichOneof("message") == "exec_client_control_message"
     throw = answer.exec_client_control_message.throw
     assert throw.id == 9
@@ -352,9 +355,9 @@ def test_unknown_exec_arm_is_thrown_with_its_id() -> None:
 
 def test_kv_get_returns_the_blob() -> None:
     data = b'{"role":"user","content":[]}'
-    blobs = {msgs.blob_id(data): data}
-    kv = pb.KvServerMessage(id=7, get_blob_args=pb.GetBlobArgs(blob_id=msgs.blob_id(data)))
-    answer = msgs.answer_kv(kv, blobs)
+    blobs = {agent_wire.blob_id(data): data}
+    kv = pb.KvServerMessage(id=7, get_blob_args=pb.GetBlobArgs(blob_id=agent_wire.blob_id(data)))
+    answer = agent_answers.answer_kv(kv, blobs)
     reply = answer.kv_client_message
     assert reply.id == 7
     assert reply.get_blob_result.blob_data == data
@@ -366,7 +369,9 @@ def test_kv_get_returns_the_blob() -> None:
 
 
 def test_kv_get_of_an_unknown_blob_answers_empty() -> None:
-    answer = msgs.answer_kv(pb.KvServerMessage(id=8, get_blob_args=pb.GetBlobArgs(blob_id=b"\x00" * 32)), {})
+    answer = agent_answers.answer_kv(
+        pb.KvServerMessage(id=8, get_blob_args=pb.GetBlobArgs(blob_id=b"\x00" * 32)), {}
+    )
     reply = answer.kv_client_message
     assert reply.id == 8
     assert reply.WhichOneof("message") == "get_blob_result"
@@ -376,11 +381,13 @@ def test_kv_get_of_an_unknown_blob_answers_empty() -> None:
 def test_kv_set_stores_the_blob() -> None:
     blobs: dict[bytes, bytes] = {}
     blob = b"server-side state"
-    kv = pb.KvServerMessage(id=9, set_blob_args=pb.SetBlobArgs(blob_id=msgs.blob_id(blob), blob_data=blob))
-    reply = msgs.answer_kv(kv, blobs).kv_client_message
+    kv = pb.KvServerMessage(
+        id=9, set_blob_args=pb.SetBlobArgs(blob_id=agent_wire.blob_id(blob), blob_data=blob)
+    )
+    reply = agent_answers.answer_kv(kv, blobs).kv_client_message
     assert reply.id == 9
     assert reply.WhichOneof("message") == "set_blob_result"
-    assert blobs == {msgs.blob_id(blob): blob}
+    assert blobs == {agent_wire.blob_id(blob): blob}
     assert set(field_map(reply.SerializeToString())) == {1, 3}
 
 
@@ -405,7 +412,7 @@ def test_query_arms_are_the_documented_set() -> None:
 def test_every_query_is_declined_in_the_arm_of_the_same_number(arm: str) -> None:
     query = pb.InteractionQuery(id=12)
     getattr(query, arm).SetInParent()
-    answer = msgs.answer_query(query)
+    answer = agent_answers.answer_query(query)
     response = answer.interaction_response
     assert response.id == 12
     response_arm = response.WhichOneof("result")
@@ -414,29 +421,32 @@ def test_every_query_is_declined_in_the_arm_of_the_same_number(arm: str) -> None
     assert pb.InteractionResponse.DESCRIPTOR.fields_by_name[response_arm].number == number
     body = getattr(response, response_arm)
     if arm == "ask_question_interaction_query":
-        assert body.result.rejected.reason == msgs.REFUSAL
+        assert body.result.rejected.reason == agent_answers.REFUSAL
     elif arm == "create_plan_request_query":
-        assert body.result.error.error == msgs.REFUSAL
+        assert body.result.error.error == agent_answers.REFUSAL
     else:
         assert body.WhichOneof("result") == "rejected"
-        assert body.rejected.reason == msgs.REFUSAL
+        assert body.rejected.reason == agent_answers.REFUSAL
     outer, inner = only_field(answer.SerializeToString())
     assert outer == 6  # AgentClientMessage.interaction_response
     fields = field_map(inner)
     assert fields[1] == 12
     assert number in fields
-    assert msgs.REFUSAL.encode() in fields[number]
+    assert agent_answers.REFUSAL.encode() in fields[number]
 
 
 def test_heartbeat_is_field_7_empty() -> None:
-    assert wire(msgs.heartbeat().SerializeToString()) == [(7, 2, b"")]
+    assert wire(agent_answers.heartbeat().SerializeToString()) == [(7, 2, b"")]
 
 
 # --- codecs ----------------------------------------------------------------------------------------------
 
 
 def test_content_types() -> None:
-    assert msgs.CONTENT_TYPES == {"proto": "application/connect+proto", "json": "application/connect+json"}
+    assert agent_wire.CONTENT_TYPES == {
+        "proto": "application/connect+proto",
+        "json": "application/connect+json",
+    }
 
 
 @pytest.mark.parametrize("codec", ["proto", "json"])
@@ -450,15 +460,15 @@ def test_client_messages_round_trip(codec: str) -> None:
     )
     messages = [
         plan.run_request,
-        msgs.answer_exec(exec_message("request_context_args"), timezone=TZ),
-        msgs.answer_exec(exec_message("shell_args"), timezone=TZ),
-        msgs.answer_kv(
+        agent_answers.answer_exec(exec_message("request_context_args"), timezone=TZ),
+        agent_answers.answer_exec(exec_message("shell_args"), timezone=TZ),
+        agent_answers.answer_kv(
             pb.KvServerMessage(id=3, get_blob_args=pb.GetBlobArgs(blob_id=next(iter(plan.blobs)))), plan.blobs
         ),
-        msgs.heartbeat(),
+        agent_answers.heartbeat(),
     ]
     for message in messages:
-        assert msgs.decode_client(msgs.encode(message, codec), codec) == message
+        assert agent_wire.decode_client(agent_wire.encode(message, codec), codec) == message
 
 
 def test_json_codec_is_proto3_json() -> None:
@@ -466,7 +476,7 @@ def test_json_codec_is_proto3_json() -> None:
     plan = msgs.build_run(
         chat(Message("user", "a"), Message("user", "b", (ImagePart("image/png", png),))), timezone=TZ
     )
-    obj = json.loads(msgs.encode(plan.run_request, "json"))
+    obj = json.loads(agent_wire.encode(plan.run_request, "json"))
     run = obj["runRequest"]  # camelCase keys
     assert run["conversationId"] == "conv-1"
     root_id = run["conversationState"]["rootPromptMessagesJson"][0]
@@ -474,7 +484,7 @@ def test_json_codec_is_proto3_json() -> None:
     image = run["action"]["userMessageAction"]["userMessage"]["selectedContext"]["selectedImages"][0]
     assert base64.b64decode(image["data"]) == png
     assert run["action"]["userMessageAction"]["userMessage"]["mode"] == "AGENT_MODE_AGENT"  # enums by name
-    assert json.loads(msgs.encode(msgs.heartbeat(), "json")) == {"clientHeartbeat": {}}
+    assert json.loads(agent_wire.encode(agent_answers.heartbeat(), "json")) == {"clientHeartbeat": {}}
 
 
 @pytest.mark.parametrize("codec", ["proto", "json"])
@@ -494,9 +504,11 @@ def test_server_messages_round_trip(codec: str) -> None:
         ),
     ]
     for message in messages:
-        decoded = msgs.decode_server(msgs.encode_server(message, codec), codec)
+        decoded = agent_wire.decode_server(agent_wire.encode_server(message, codec), codec)
         assert decoded == message
-    ended = msgs.decode_server(msgs.encode_server(messages[1], codec), codec).interaction_update.turn_ended
+    ended = agent_wire.decode_server(
+        agent_wire.encode_server(messages[1], codec), codec
+    ).interaction_update.turn_ended
     assert ended.HasField("output_tokens")  # an explicit 0 survives (optional field)
 
 
@@ -516,7 +528,7 @@ def test_json_turn_ended_usage_is_lifted_from_nested_usage() -> None:
             }
         }
     ).encode()
-    ended = msgs.decode_server(payload, "json").interaction_update.turn_ended
+    ended = agent_wire.decode_server(payload, "json").interaction_update.turn_ended
     assert (
         ended.input_tokens,
         ended.output_tokens,
@@ -537,12 +549,12 @@ def test_json_turn_ended_flat_usage_wins_over_nested() -> None:
             }
         }
     ).encode()
-    ended = msgs.decode_server(payload, "json").interaction_update.turn_ended
+    ended = agent_wire.decode_server(payload, "json").interaction_update.turn_ended
     assert (ended.input_tokens, ended.output_tokens) == (10, 3)
 
 
 def test_json_decode_ignores_fields_newer_than_the_schema() -> None:
     payload = json.dumps({"interactionUpdate": {"textDelta": {"text": "hi", "newField": 1}}}).encode()
-    assert msgs.decode_server(payload, "json").interaction_update.text_delta.text == "hi"
+    assert agent_wire.decode_server(payload, "json").interaction_update.text_delta.text == "hi"
     payload = json.dumps({"ttftBreakdown": {"ms": "12"}}).encode()
-    assert msgs.decode_server(payload, "json").WhichOneof("message") is None
+    assert agent_wire.decode_server(payload, "json").WhichOneof("message") is None

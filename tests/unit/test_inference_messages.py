@@ -34,8 +34,10 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
     UpstreamVersionGate,
 )
-from cursor_gateway.upstream import inference_messages as msgs
+from cursor_gateway.upstream import inference_request as msgs
 from cursor_gateway.upstream.checksum import checksum_header
+from cursor_gateway.upstream.inference_errors import classify_invocation_end_error, classify_response_error
+from cursor_gateway.upstream.inference_reader import EosStripper, InvocationReader, decode_server
 from google.protobuf import empty_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
@@ -144,13 +146,13 @@ def test_server_message_numbers_decode() -> None:
     text_part = b"\x0a\x02hi\x10\x01"
     response = b"\x0a" + bytes([len(text_part)]) + text_part
     inner = b"\x0a\x01x\x12" + bytes([len(response)]) + response
-    message = msgs.decode_server(b"\x1a" + bytes([len(inner)]) + inner)
+    message = decode_server(b"\x1a" + bytes([len(inner)]) + inner)
     assert message.WhichOneof("message") == "invocation_response"
     part = message.invocation_response.response.text_part
     assert (part.text, part.is_final) == ("hi", True)
-    assert msgs.decode_server(b"\x0a\x00").WhichOneof("message") == "heartbeat"
-    assert msgs.decode_server(b"\x12\x00").WhichOneof("message") == "run_ready"
-    assert msgs.decode_server(b"\x22\x00").WhichOneof("message") == "invocation_end"
+    assert decode_server(b"\x0a\x00").WhichOneof("message") == "heartbeat"
+    assert decode_server(b"\x12\x00").WhichOneof("message") == "run_ready"
+    assert decode_server(b"\x22\x00").WhichOneof("message") == "invocation_end"
 
 
 def test_response_arm_numbers() -> None:
@@ -183,7 +185,7 @@ def test_response_arm_numbers() -> None:
     ],
 )
 def test_eos_marker_is_stripped(parts: list[tuple[str, bool]], expected: str) -> None:
-    strip = msgs.EosStripper()
+    strip = EosStripper()
     out = "".join(strip.feed(text, final=final) for text, final in parts) + strip.flush()
     assert out == expected
 
@@ -193,7 +195,7 @@ def response(**arm: Any) -> pb.InferenceStreamResponse:
 
 
 def test_reader_maps_parts_and_prefers_extended_usage() -> None:
-    reader = msgs.InvocationReader()
+    reader = InvocationReader()
     events = []
     events += reader.observe(response(thinking_part=pb.InferenceThinkingPart(text="hmm")))
     events += reader.observe(
@@ -225,13 +227,13 @@ def test_reader_maps_parts_and_prefers_extended_usage() -> None:
 
 
 def test_plain_usage_when_no_extended_usage() -> None:
-    reader = msgs.InvocationReader()
+    reader = InvocationReader()
     reader.observe(
         response(usage=pb.InferenceUsage(prompt_tokens=100, completion_tokens=2, total_tokens=102))
     )
     (ended,) = reader.finish()
     assert ended == TurnEnded(usage=Usage(input_tokens=100, output_tokens=2))
-    (no_usage,) = msgs.InvocationReader().finish()
+    (no_usage,) = InvocationReader().finish()
     assert no_usage == TurnEnded(usage=None)
 
 
@@ -242,18 +244,18 @@ def test_response_info_text_only_when_nothing_streamed() -> None:
             pb.InferenceCoreMessage(role=pb.INFERENCE_MESSAGE_ROLE_ASSISTANT, text="final answer" + EOS),
         ]
     )
-    reader = msgs.InvocationReader()
+    reader = InvocationReader()
     assert reader.observe(response(response_info=final)) == []
     assert reader.finish()[0] == TextDelta("final answer")
 
-    streamed = msgs.InvocationReader()
+    streamed = InvocationReader()
     streamed.observe(response(text_part=pb.InferenceTextPart(text="final answer")))
     streamed.observe(response(response_info=final))
     assert [type(e) for e in streamed.finish()] == [TurnEnded]
 
 
 def test_output_limit_after_content_ends_with_length() -> None:
-    reader = msgs.InvocationReader()
+    reader = InvocationReader()
     reader.observe(response(text_part=pb.InferenceTextPart(text="partial")))
     limit = pb.InferenceError(error_type=pb.INFERENCE_ERROR_TYPE_OUTPUT_TOKEN_LIMIT, message="max tokens")
     assert reader.observe(response(error=limit)) == []
@@ -263,7 +265,7 @@ def test_output_limit_after_content_ends_with_length() -> None:
 def test_output_limit_before_content_raises() -> None:
     limit = pb.InferenceError(is_output_token_limit_error=True, message="max tokens")
     with pytest.raises(UpstreamBadRequest) as info:
-        msgs.InvocationReader().observe(response(error=limit))
+        InvocationReader().observe(response(error=limit))
     assert info.value.code == "output_limit_exceeded"
 
 
@@ -288,7 +290,7 @@ def test_output_limit_before_content_raises() -> None:
     ],
 )
 def test_response_error_classification(error: pb.InferenceError, expected: type, code: str) -> None:
-    exc = msgs.classify_response_error(error)
+    exc = classify_response_error(error)
     assert type(exc) is expected
     assert exc.code == code
     assert exc.message.startswith("Cursor")
@@ -300,9 +302,9 @@ def test_invocation_end_error_uses_error_details() -> None:
     gate = pb.RunInferenceInvocationError(
         code="resource_exhausted", message="Error", details=[detail, b"\xff"]
     )
-    assert type(msgs.classify_invocation_end_error(gate)) is UpstreamVersionGate
+    assert type(classify_invocation_end_error(gate)) is UpstreamVersionGate
     plain = pb.RunInferenceInvocationError(code="resource_exhausted", message="Rate limited")
-    assert type(msgs.classify_invocation_end_error(plain)) is UpstreamRateLimited
+    assert type(classify_invocation_end_error(plain)) is UpstreamRateLimited
 
 
 # --- the fake's header check -----------------------------------------------------------------------------

@@ -22,9 +22,11 @@ from cursor_gateway.domain.chat import (
 from cursor_gateway.emulator import tools as fake_tools
 from cursor_gateway.emulator.server import RunRecord
 from cursor_gateway.errors import UnsupportedParameter
-from cursor_gateway.upstream import agent_messages as amsgs
-from cursor_gateway.upstream import inference_messages as imsgs
+from cursor_gateway.upstream import agent_answers, agent_wire
+from cursor_gateway.upstream import agent_request as amsgs
+from cursor_gateway.upstream import inference_request as imsgs
 from cursor_gateway.upstream.agent import MAX_TOOL_REPAIRS, _ToolCalls
+from cursor_gateway.upstream.inference_reader import InvocationReader
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
@@ -113,7 +115,7 @@ def test_agent_exec_answers_for_our_tools() -> None:
 
     def answer(**arm: Any) -> apb.ExecClientMessage:
         exec_msg = apb.ExecServerMessage(id=9, exec_id="e9", **arm)
-        reply = amsgs.answer_exec(
+        reply = agent_answers.answer_exec(
             exec_msg, timezone=TZ, tools=plan.definitions, instructions=plan.instructions
         )
         assert reply.exec_client_message.id == 9 and reply.exec_client_message.exec_id == "e9"
@@ -210,14 +212,14 @@ def mcp(
 
 
 def test_read_mcp_call_prefers_tool_name_and_decodes_value_bytes() -> None:
-    call = amsgs.read_mcp_call(mcp(3, "get_weather", {"city": "Paris", "days": 2, "tags": ["a"]}))
+    call = agent_answers.read_mcp_call(mcp(3, "get_weather", {"city": "Paris", "days": 2, "tags": ["a"]}))
     assert (call.call_id, call.name, call.problem) == ("call_3", "get_weather", None)
     assert call.arguments == {"city": "Paris", "days": 2.0, "tags": ["a"]}
     # without tool_name, our server prefix is taken off the name
-    assert amsgs.read_mcp_call(mcp(4, "now", {}, prefixed=False)).name == "now"
+    assert agent_answers.read_mcp_call(mcp(4, "now", {}, prefixed=False)).name == "now"
     broken = mcp(5, "now", {})
     broken.mcp_args.args["x"] = b"\xff\xff"
-    assert amsgs.read_mcp_call(broken).problem == "the value of argument 'x' could not be decoded"
+    assert agent_answers.read_mcp_call(broken).problem == "the value of argument 'x' could not be decoded"
 
 
 def test_agent_call_checks_unknown_bad_and_good() -> None:
@@ -313,7 +315,7 @@ def part(call_id: str = "", name: str = "", args: str = "", complete: bool = Fal
 
 
 def test_reader_assembles_calls_and_never_surfaces_a_half_one() -> None:
-    reader = imsgs.InvocationReader({"get_weather": WEATHER, "now": NOW})
+    reader = InvocationReader({"get_weather": WEATHER, "now": NOW})
     events = reader.observe(part("c1", "get_weather", '{"ci'))
     events += reader.observe(part("", "", 'ty": "Paris"}'))  # id and name only on the first part
     events += reader.observe(part("c1", "get_weather", '{"city": "Paris"}', complete=True))
@@ -326,7 +328,7 @@ def test_reader_assembles_calls_and_never_surfaces_a_half_one() -> None:
 
 
 def test_reader_sends_unknown_and_bad_calls_back_then_gives_up() -> None:
-    reader = imsgs.InvocationReader({"get_weather": WEATHER})
+    reader = InvocationReader({"get_weather": WEATHER})
     reader.observe(ipb.InferenceStreamResponse(text_part=ipb.InferenceTextPart(text="Let me see.")))
     reader.observe(part("c1", "rm_rf", "{}", complete=True))
     assert reader.finish() == [] and [c.name for c, _ in reader.repair] == ["rm_rf"]
@@ -346,7 +348,7 @@ def test_reader_sends_unknown_and_bad_calls_back_then_gives_up() -> None:
 
 
 def test_reader_takes_calls_from_response_info_when_no_parts_streamed() -> None:
-    reader = imsgs.InvocationReader({"now": NOW})
+    reader = InvocationReader({"now": NOW})
     final = ipb.InferenceCoreMessage(role=ipb.INFERENCE_MESSAGE_ROLE_ASSISTANT)
     final.tool_calls.append(
         ipb.InferenceToolCall(tool_call_id="c9", tool_name="now", raw_tool_call_args="{}")
@@ -356,7 +358,7 @@ def test_reader_takes_calls_from_response_info_when_no_parts_streamed() -> None:
 
 
 def test_output_limit_mid_call_ends_with_length_and_no_call() -> None:
-    reader = imsgs.InvocationReader({"now": NOW})
+    reader = InvocationReader({"now": NOW})
     reader.observe(ipb.InferenceStreamResponse(text_part=ipb.InferenceTextPart(text="x")))
     reader.observe(part("c1", "now", "{", complete=False))
     limit = ipb.InferenceError(error_type=ipb.INFERENCE_ERROR_TYPE_OUTPUT_TOKEN_LIMIT)
@@ -386,7 +388,7 @@ def test_repair_invoke_appends_the_answer_and_error_results() -> None:
 
 
 def test_reader_usage_adds_up_over_repaired_invocations() -> None:
-    reader = imsgs.InvocationReader({"now": NOW})
+    reader = InvocationReader({"now": NOW})
     reader.observe(
         ipb.InferenceStreamResponse(usage=ipb.InferenceUsage(prompt_tokens=10, completion_tokens=1))
     )
@@ -433,8 +435,8 @@ def test_fake_catches_tools_missing_from_a_place_and_unpaired_roots() -> None:
     ).run_request.run_request
     assert fake_tools.agent_history_problems(unpaired) == []  # repaired by the client
     blob = amsgs._json({"role": "assistant", "content": [amsgs._call_part(CALL)]})
-    unpaired.pre_fetched_blobs.append(apb.PrefetchedBlob(id=amsgs.blob_id(blob), value=blob))
-    unpaired.conversation_state.root_prompt_messages_json.append(amsgs.blob_id(blob))
+    unpaired.pre_fetched_blobs.append(apb.PrefetchedBlob(id=agent_wire.blob_id(blob), value=blob))
+    unpaired.conversation_state.root_prompt_messages_json.append(agent_wire.blob_id(blob))
     assert fake_tools.agent_history_problems(unpaired) == ["root 4: tool calls ['call_1'] answered by []"]
 
 

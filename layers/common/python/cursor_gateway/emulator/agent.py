@@ -19,7 +19,7 @@ from cursor_gateway.emulator.records import ClientClosed, RunRecord, Violation
 from cursor_gateway.emulator.tokens import jwt_expired
 from cursor_gateway.emulator.tools import HANDLED, agent_tool_turn
 from cursor_gateway.emulator.wire import end_stream, send_json, serve_raw, split_text
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_wire as msgs
 
 
 async def serve_agent_run(fake: AgentBackend, stream: H2Stream) -> None:

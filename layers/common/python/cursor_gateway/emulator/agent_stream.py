@@ -15,7 +15,7 @@ from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.codec.envelope import EnvelopeDecoder, ProtocolViolation, encode_envelope
 from cursor_gateway.emulator.h2server import H2Stream
 from cursor_gateway.emulator.records import Backend, ClientClosed, RunRecord, Violation
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_wire as msgs
 
 # Client messages for the script, heartbeats left out; None when the client's side ended.
 Inbox = asyncio.Queue[pb.AgentClientMessage | None]

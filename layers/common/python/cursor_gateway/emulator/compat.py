@@ -22,7 +22,7 @@ from cursor_gateway.emulator.behaviour import connect_error
 from cursor_gateway.emulator.h2server import H2Stream
 from cursor_gateway.emulator.records import RunRecord, Violation
 from cursor_gateway.emulator.wire import end_stream, length_delimited
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_wire as msgs
 
 # Exec field numbers newer than our schema (`pi_*` 45-52 and what followed, late 2026).
 UNKNOWN_EXECS = tuple(range(45, 56))

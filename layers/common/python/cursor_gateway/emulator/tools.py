@@ -34,7 +34,7 @@ from cursor_gateway.emulator.agent_stream import AgentBackend, Inbox, next_messa
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.emulator.h2server import H2Stream
 from cursor_gateway.emulator.records import Backend, ClientClosed, RunRecord, Violation
-from cursor_gateway.upstream import agent_messages as amsgs
+from cursor_gateway.upstream import agent_request as amsgs
 
 
 class Handled:

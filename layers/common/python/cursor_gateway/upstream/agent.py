@@ -43,7 +43,9 @@ from cursor_gateway.errors import (
     UpstreamUnavailable,
 )
 from cursor_gateway.settings import Settings
-from cursor_gateway.upstream import agent_messages as msgs
+from cursor_gateway.upstream import agent_answers as answers
+from cursor_gateway.upstream import agent_request as msgs
+from cursor_gateway.upstream import agent_wire as wire
 from cursor_gateway.upstream import drift
 from cursor_gateway.upstream.agent_hosts import run_base_url
 from cursor_gateway.upstream.classify import classify_connect_error
@@ -77,7 +79,7 @@ class AgentProfile:
         return stream_headers(
             identity,
             bearer=credential.bearer,
-            content_type=msgs.CONTENT_TYPES[self.codec],
+            content_type=wire.CONTENT_TYPES[self.codec],
             conversation_id=request.conversation_id,
             request_id=request.request_id or None,
             machine=credential.machine,
@@ -100,7 +102,7 @@ class AgentProfile:
             connect_timeout=settings.cursor_connect_timeout,
             answer_timeout=settings.cursor_first_event_timeout,
         )
-        call.send(msgs.encode(plan.run_request, self.codec))
+        call.send(wire.encode(plan.run_request, self.codec))
         async with call:
             heartbeats = asyncio.create_task(self._heartbeats(call))
             try:
@@ -112,7 +114,7 @@ class AgentProfile:
                     await heartbeats
 
     async def _heartbeats(self, call: BidiCall) -> None:
-        beat = msgs.encode(msgs.heartbeat(), self.codec)
+        beat = wire.encode(answers.heartbeat(), self.codec)
         while True:
             await asyncio.sleep(self.settings.cursor_heartbeat_seconds)
             call.send(beat)
@@ -122,7 +124,7 @@ class AgentProfile:
         usage = _UsageTracker()
         tools = _ToolCalls(plan)
         answer_exec = functools.partial(
-            msgs.answer_exec, timezone=timezone, tools=plan.definitions, instructions=plan.instructions
+            answers.answer_exec, timezone=timezone, tools=plan.definitions, instructions=plan.instructions
         )
         answered = False
         ended: TurnEnded | None = None  # held until the end-stream status says it was a success
@@ -158,7 +160,7 @@ class AgentProfile:
                 if ended is not None:
                     continue  # after the turn end only the status matters
                 try:
-                    message = msgs.decode_server(frame.payload, self.codec)
+                    message = wire.decode_server(frame.payload, self.codec)
                 except (DecodeError, ValueError) as exc:
                     raise UpstreamProtocolError(f"Undecodable agent message: {exc}") from exc
                 drift.observe(message)
@@ -191,11 +193,13 @@ class AgentProfile:
                             continue
                     else:
                         reply = answer_exec(exec_msg)
-                    call.send(msgs.encode(reply, self.codec))
+                    call.send(wire.encode(reply, self.codec))
                 elif arm == "kv_server_message":
-                    call.send(msgs.encode(msgs.answer_kv(message.kv_server_message, plan.blobs), self.codec))
+                    call.send(
+                        wire.encode(answers.answer_kv(message.kv_server_message, plan.blobs), self.codec)
+                    )
                 elif arm == "interaction_query":
-                    call.send(msgs.encode(msgs.answer_query(message.interaction_query), self.codec))
+                    call.send(wire.encode(answers.answer_query(message.interaction_query), self.codec))
                 elif arm == "conversation_checkpoint_update":
                     usage.checkpoint(message.conversation_checkpoint_update)
                 elif arm is None and self.codec == "json":
@@ -241,14 +245,16 @@ class _ToolCalls:
 
     def observe(self, exec_msg: pb.ExecServerMessage) -> pb.AgentClientMessage | None:
         """None when the call is ours to hand out; otherwise the answer to send to the server."""
-        call = msgs.read_mcp_call(exec_msg)
+        call = answers.read_mcp_call(exec_msg)
         if call.name not in self.plan.tools:
             log.info("refused a call to the unadvertised tool %r", call.name)
-            return msgs.answer_exec(exec_msg, timezone="", tools=self.plan.definitions)
+            return answers.answer_exec(exec_msg, timezone="", tools=self.plan.definitions)
         problem = call.problem or call_problem(self.plan.tools, call.name, call.arguments)
         if problem and self.repairs < MAX_TOOL_REPAIRS:
             self.repairs += 1
-            return msgs.mcp_error(exec_msg, f"Invalid arguments for {call.name}: {problem}. Call it again.")
+            return answers.mcp_error(
+                exec_msg, f"Invalid arguments for {call.name}: {problem}. Call it again."
+            )
         arguments = in_schema_order(self.plan.tools[call.name].parameters, call.arguments)
         self.calls.append(ToolCall(id=call.call_id, name=call.name, arguments=canonical_json(arguments)))
         return None

@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from google.protobuf import empty_pb2, unknown_fields
+from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
+
+from cursor_gateway.upstream.drift import unknown_fields_of
 
 _WIRE_LENGTH_DELIMITED = 2
 
@@ -41,7 +43,7 @@ def _strings(payload: bytes) -> list[tuple[int, bytes]]:
         return []
     return [
         (f.field_number, bytes(f.data))
-        for f in unknown_fields.UnknownFieldSet(holder)
+        for f in unknown_fields_of(holder)
         if f.wire_type == _WIRE_LENGTH_DELIMITED
     ]
 

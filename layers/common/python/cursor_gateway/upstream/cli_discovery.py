@@ -16,7 +16,7 @@ MAX_SCRIPT_BYTES = 512 * 1024
 
 def parse_build_id(script: str) -> str | None:
     """`cli-<YYYY.MM.DD-hash>` of the newest build the script names, or None."""
-    builds = _BUILD.findall(script)
+    builds: list[str] = _BUILD.findall(script)
     if not builds:
         return None
     return "cli-" + max(builds, key=lambda b: b.split("-", 1)[0])

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from types import TracebackType
 
 import pyqwest
@@ -207,7 +207,7 @@ class BidiCall:
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    async def frames(self, read_timeout: Callable[[], float] | None = None) -> AsyncIterator[Frame]:
+    async def frames(self, read_timeout: Callable[[], float] | None = None) -> AsyncGenerator[Frame, None]:
         """Server frames in order; ends after the end-stream frame. Raises UpstreamError subclasses.
 
         `read_timeout()` is asked before every read, so the caller can switch from a first-event

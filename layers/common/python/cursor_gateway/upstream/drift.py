@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import Any, Protocol
 
 from google.protobuf import unknown_fields
 from google.protobuf.message import Message
@@ -17,8 +18,28 @@ _lock = threading.Lock()
 _seen: Counter[str] = Counter()
 
 
+class UnknownField(Protocol):
+    """One entry of an `UnknownFieldSet` (the stubs type it as Any)."""
+
+    @property
+    def field_number(self) -> int: ...
+
+    @property
+    def wire_type(self) -> int: ...
+
+    @property
+    def data(self) -> Any: ...  # bytes when length-delimited, an int for a varint, a set for a group
+
+
+def unknown_fields_of(message: Message) -> list[UnknownField]:
+    """The fields of `message` that its schema does not know, in wire order. `UnknownFieldSet` is a
+    sequence (`__len__`, `__getitem__`) whose stubs declare no `__iter__`, so it is read by index."""
+    fields = unknown_fields.UnknownFieldSet(message)
+    return [fields[index] for index in range(len(fields))]
+
+
 def _unknown_numbers(message: Message) -> list[int]:
-    return [field.field_number for field in unknown_fields.UnknownFieldSet(message)]
+    return [field.field_number for field in unknown_fields_of(message)]
 
 
 def _arm_unknowns(message: Message) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from google.protobuf.message import DecodeError
 
@@ -26,10 +26,12 @@ from cursor_gateway.domain.chat import ChatEvent, ChatRequest
 from cursor_gateway.errors import UpstreamError, UpstreamProtocolError, UpstreamUnavailable
 from cursor_gateway.settings import Settings
 from cursor_gateway.upstream import drift
-from cursor_gateway.upstream import inference_messages as msgs
+from cursor_gateway.upstream import inference_request as msgs
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.connect import BidiCall
 from cursor_gateway.upstream.identity import ClientIdentity, default_identity, stream_headers
+from cursor_gateway.upstream.inference_errors import classify_invocation_end_error
+from cursor_gateway.upstream.inference_reader import InvocationReader, decode_server
 from cursor_gateway.upstream.profile import UpstreamCredential
 
 log = logging.getLogger("cursor_gateway.upstream.inference")
@@ -85,9 +87,9 @@ class InferenceProfile:
                 # Closing the reader here (not at garbage collection) lets it cancel an abandoned answer.
                 await events.aclose()
 
-    async def _read(self, call: BidiCall, plan: msgs.RunPlan) -> AsyncIterator[ChatEvent]:
+    async def _read(self, call: BidiCall, plan: msgs.RunPlan) -> AsyncGenerator[ChatEvent, None]:
         settings = self.settings
-        reader = msgs.InvocationReader(plan.tools)
+        reader = InvocationReader(plan.tools)
         invoked = False
         loop = asyncio.get_running_loop()
         first_event_deadline = loop.time() + settings.cursor_first_event_timeout
@@ -115,7 +117,7 @@ class InferenceProfile:
                 if trailer_deadline is not None:
                     continue  # nothing after invocation_end matters but the trailer
                 try:
-                    message = msgs.decode_server(frame.payload)
+                    message = decode_server(frame.payload)
                 except DecodeError as exc:
                     raise UpstreamProtocolError(f"Undecodable RunInference message: {exc}") from exc
                 drift.observe(message)
@@ -134,7 +136,7 @@ class InferenceProfile:
                 elif arm == "invocation_end":
                     end = message.invocation_end
                     if end.HasField("error") and (end.error.code or end.error.message or end.error.details):
-                        raise msgs.classify_invocation_end_error(end.error)
+                        raise classify_invocation_end_error(end.error)
                     events = reader.finish()
                     if reader.repair:
                         # Calls the client must not get: the model hears why and tries again, same run.

@@ -1,20 +1,16 @@
-"""Building and reading `agent.v1` messages (pure): the run request with its root blobs, the answers a
-gateway gives to the server's execs, KV gets and interaction queries, and codec encode/decode.
-
-A gateway has no workspace and no user at the keyboard, so every built-in tool is refused with its own
-result type, every question is declined, and only request context, blobs and the client's own tools get
-real answers.
+"""Building the `agent.v1` run request (pure): the conversation as root blobs, the latest user text or
+tool results as the action's user message, and the client's tools as MCP definitions.
 
 Client tools (2026 sheet §6.1) are advertised as MCP tools of one synthetic server (`PROVIDER`) in the run
 request and in the request-context answer (the profile sends the allow-list header), with a one-line
 signature per tool in the system root because the model may not see MCP descriptions. Replay is
 stateless: earlier tool calls and results are root blobs with real `tool-call` / `tool-result` parts,
-and the latest results are the new user message (see `build_run`).
+and the latest results are the new user message (see `build_run`). What the client answers while the run
+goes on is in `upstream/agent_answers.py`; the codecs and blob ids are in `upstream/agent_wire.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -23,16 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2, unknown_fields
-from google.protobuf.message import DecodeError
+from google.protobuf import json_format, struct_pb2
 
 from cursor_gateway.codec._gen.agent.v1 import agent_pb2 as pb
 from cursor_gateway.domain.chat import ChatRequest, Message, ToolCall, ToolSpec
 from cursor_gateway.domain.tools import EMPTY_SCHEMA, offered_tools, tool_instructions
-from cursor_gateway.upstream import drift
 from cursor_gateway.upstream.agent_history import flattened_prompt, split_history
+from cursor_gateway.upstream.agent_wire import blob_id
 
-REFUSAL = "This client runs no local tools: it is an API gateway without a workspace."
 CONTINUE_PROMPT = "Continue."
 # The synthetic MCP server the client's tools belong to (provider identifier and server name).
 PROVIDER = "cursor-gateway"
@@ -41,8 +35,6 @@ ALLOWED_TOOLS = "mcp_tool_call"
 MISSING_RESULT = "No result was provided for this tool call."
 TOOL_RESULTS_LEAD = "Here are the results of the tool calls you just made:"
 TOOL_RESULTS_TAIL = "Continue the task with these results."
-
-CONTENT_TYPES = {"proto": "application/connect+proto", "json": "application/connect+json"}
 
 
 @dataclass(slots=True)
@@ -55,13 +47,6 @@ class RunPlan:
     tools: dict[str, ToolSpec] = field(default_factory=dict)
     definitions: list[pb.McpToolDefinition] = field(default_factory=list)
     instructions: str = ""
-
-
-BLOB_ID_BYTES = 32  # a sha256
-
-
-def blob_id(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
 
 
 def _json(message: dict[str, Any]) -> bytes:
@@ -208,8 +193,10 @@ def _split_latest(request: ChatRequest) -> tuple[list[Message], Message | None, 
     while turns and turns[-1].role == "tool":
         results.insert(0, turns.pop())
     calls: tuple[ToolCall, ...] = ()
-    if turns and turns[-1].role == "assistant" and turns[-1].tool_calls:
-        caller = turns.pop()
+    # A fresh name, not `turns[-1]`: the type checker would keep the `tool` role it narrowed above.
+    caller = turns[-1] if turns else None
+    if caller is not None and caller.role == "assistant" and caller.tool_calls:
+        turns.pop()
         calls = caller.tool_calls
         if caller.text:
             turns.append(Message("assistant", caller.text))
@@ -273,235 +260,3 @@ def build_run(request: ChatRequest, *, timezone: str, flatten_above: int = 0) ->
         definitions=definitions,
         instructions=instructions,
     )
-
-
-def request_context(
-    timezone: str, tools: Sequence[pb.McpToolDefinition] = (), instructions: str = ""
-) -> pb.RequestContext:
-    context = pb.RequestContext(
-        env=pb.RequestContextEnv(os_version="linux", shell="none", time_zone=timezone), tools=list(tools)
-    )
-    if instructions:
-        context.mcp_instructions.append(
-            pb.McpInstructions(server_name=PROVIDER, instructions=instructions, server_identifier=PROVIDER)
-        )
-    return context
-
-
-# -- answers to the server's questions ------------------------------------------------------------------
-
-_REJECT_BUILTIN: dict[str, tuple[str, str]] = {
-    # exec arm -> (result arm, refusal arm inside it)
-    "shell_args": ("shell_result", "rejected"),
-    "shell_stream_args": ("shell_stream", "rejected"),
-    "background_shell_spawn_args": ("background_shell_spawn_result", "rejected"),
-    "write_args": ("write_result", "rejected"),
-    "delete_args": ("delete_result", "rejected"),
-    "read_args": ("read_result", "rejected"),
-    "ls_args": ("ls_result", "rejected"),
-    "diagnostics_args": ("diagnostics_result", "rejected"),
-    "grep_args": ("grep_result", "error"),
-    "list_mcp_resources_exec_args": ("list_mcp_resources_exec_result", "rejected"),
-    "read_mcp_resource_exec_args": ("read_mcp_resource_exec_result", "rejected"),
-    "fetch_args": ("fetch_result", "error"),
-    "record_screen_args": ("record_screen_result", "failure"),
-    "computer_use_args": ("computer_use_result", "error"),
-    "write_shell_stdin_args": ("write_shell_stdin_result", "error"),
-}
-_TEXT_FIELDS = ("reason", "error")
-
-
-def answer_exec(
-    exec_msg: pb.ExecServerMessage,
-    *,
-    timezone: str,
-    tools: Sequence[pb.McpToolDefinition] = (),
-    instructions: str = "",
-) -> pb.AgentClientMessage:
-    """The one answer every exec gets, in the result arm of the same number. `tools` are the client tools
-    advertised in this run: the request context and the MCP state list them, and the MCP allow-list
-    precheck admits exactly them. An `mcp_args` that reaches this function is a call to a tool that was
-    not advertised (the profile handles calls to ours) and gets `tool_not_found`."""
-    arm = exec_msg.WhichOneof("message")
-    reply = pb.ExecClientMessage(id=exec_msg.id, exec_id=exec_msg.exec_id)
-    names = {t.tool_name for t in tools}
-    if arm == "request_context_args":
-        reply.request_context_result.success.request_context.CopyFrom(
-            request_context(timezone, tools, instructions)
-        )
-    elif arm == "mcp_args":
-        reply.mcp_result.tool_not_found.name = mcp_tool_name(exec_msg.mcp_args)
-        reply.mcp_result.tool_not_found.available_tools.extend(sorted(names))
-    elif arm == "mcp_state_exec_args":
-        reply.mcp_state_exec_result.success.SetInParent()
-        if tools:
-            reply.mcp_state_exec_result.success.servers.append(
-                pb.McpStateServer(server_name=PROVIDER, server_identifier=PROVIDER, tools=list(tools))
-            )
-    elif arm == "mcp_allowlist_precheck_args":
-        precheck = exec_msg.mcp_allowlist_precheck_args
-        reply.mcp_allowlist_precheck_result.allowlisted = (
-            precheck.provider_identifier in ("", PROVIDER) and _unprefixed(precheck.tool_name) in names
-        )
-    elif arm in ("shell_allowlist_precheck_args", "web_fetch_allowlist_precheck_args"):
-        getattr(reply, arm.replace("_args", "_result")).allowlisted = False
-    elif arm in _REJECT_BUILTIN:
-        result_arm, refusal_arm = _REJECT_BUILTIN[arm]
-        refusal = getattr(getattr(reply, result_arm), refusal_arm)
-        for name in _TEXT_FIELDS:
-            if name in refusal.DESCRIPTOR.fields_by_name:
-                setattr(refusal, name, REFUSAL)
-        refusal.SetInParent()
-    else:
-        # An exec we do not model (Cursor keeps adding them: 45-55 by late 2026): refuse it with a reason,
-        # so the server gets an answer instead of waiting forever, and count it as drift.
-        kind = arm or _unknown_arm(exec_msg)
-        drift.note(f"unanswered exec: {kind}")
-        return pb.AgentClientMessage(
-            exec_client_control_message=pb.ExecClientControlMessage(
-                throw=pb.ExecThrow(id=exec_msg.id, error=f"{REFUSAL} (unsupported exec: {kind})")
-            )
-        )
-    return pb.AgentClientMessage(exec_client_message=reply)
-
-
-def _unknown_arm(message: Any) -> str:
-    """`#<field number>` of the arm our schema does not know (binary codec), else `unknown`."""
-    numbers = sorted({f.field_number for f in unknown_fields.UnknownFieldSet(message)})
-    return "#" + ",".join(map(str, numbers)) if numbers else "unknown"
-
-
-# -- client tool calls (mcp_args) ----------------------------------------------------------------------
-
-_PREFIX = re.compile(rf"^(?:mcp_+)?{re.escape(PROVIDER)}[-_:.]+")
-
-
-def _unprefixed(name: str) -> str:
-    """A tool name without our server's prefix (`cursor-gateway-x`, `mcp_cursor-gateway_x`, ...)."""
-    return _PREFIX.sub("", name)
-
-
-def mcp_tool_name(args: pb.McpArgs) -> str:
-    """`tool_name` when present (`name` may carry a server prefix), else `name` without our prefix."""
-    return args.tool_name or _unprefixed(args.name)
-
-
-@dataclass(frozen=True, slots=True)
-class McpCall:
-    """One `mcp_args` exec, decoded: the call id, the tool name and the arguments object."""
-
-    call_id: str
-    name: str
-    arguments: dict[str, Any]
-    problem: str | None = None  # a value that did not decode
-
-
-def read_mcp_call(exec_msg: pb.ExecServerMessage) -> McpCall:
-    """Arguments arrive as `map<string, Value bytes>`: each value is a serialized `google.protobuf.Value`."""
-    args = exec_msg.mcp_args
-    arguments: dict[str, Any] = {}
-    problem = None
-    for key, raw in args.args.items():
-        try:
-            arguments[key] = json_format.MessageToDict(struct_pb2.Value.FromString(raw))
-        except (DecodeError, ValueError):
-            problem = f"the value of argument '{key}' could not be decoded"
-    call_id = args.tool_call_id or exec_msg.exec_id or f"call_{uuid.uuid4().hex[:24]}"
-    return McpCall(call_id=call_id, name=mcp_tool_name(args), arguments=arguments, problem=problem)
-
-
-def mcp_error(exec_msg: pb.ExecServerMessage, text: str) -> pb.AgentClientMessage:
-    """An error result for one call: the turn goes on and the model may call again."""
-    reply = pb.ExecClientMessage(id=exec_msg.id, exec_id=exec_msg.exec_id)
-    reply.mcp_result.error.error = text
-    return pb.AgentClientMessage(exec_client_message=reply)
-
-
-def answer_kv(kv: pb.KvServerMessage, blobs: dict[bytes, bytes]) -> pb.AgentClientMessage:
-    reply = pb.KvClientMessage(id=kv.id)
-    if kv.WhichOneof("message") == "set_blob_args":
-        blobs[bytes(kv.set_blob_args.blob_id)] = bytes(kv.set_blob_args.blob_data)
-        reply.set_blob_result.SetInParent()
-    else:
-        key = bytes(kv.get_blob_args.blob_id)
-        data = blobs.get(key)
-        if data is None and len(key) != BLOB_ID_BYTES:
-            # Not a sha256 id but a key (Cursor asks for some values by name): what clients answer, and
-            # what the server accepts, is the key's own bytes.
-            reply.get_blob_result.blob_data = key
-        elif data is None:
-            reply.get_blob_result.SetInParent()
-        else:
-            reply.get_blob_result.blob_data = data
-    return pb.AgentClientMessage(kv_client_message=reply)
-
-
-_APPROVAL_QUERIES = {
-    "web_search_request_query": "web_search_request_response",
-    "switch_mode_request_query": "switch_mode_request_response",
-    "exa_search_request_query": "exa_search_request_response",
-    "exa_fetch_request_query": "exa_fetch_request_response",
-    "web_fetch_request_query": "web_fetch_request_response",
-}
-
-
-def answer_query(query: pb.InteractionQuery) -> pb.AgentClientMessage:
-    """Decline whatever the server asks the (absent) user."""
-    response = pb.InteractionResponse(id=query.id)
-    arm = query.WhichOneof("query")
-    if arm in _APPROVAL_QUERIES:
-        getattr(response, _APPROVAL_QUERIES[arm]).rejected.reason = REFUSAL
-    elif arm == "ask_question_interaction_query":
-        response.ask_question_interaction_response.result.rejected.reason = REFUSAL
-    elif arm == "create_plan_request_query":
-        response.create_plan_request_response.result.error.error = REFUSAL
-    elif arm is None:
-        # A kind of question newer than our schema: the bare response with its id still unblocks the
-        # server (it reads a missing result as "declined"); count it so the canary reports it.
-        drift.note(f"unanswered interaction query: {_unknown_arm(query)}")
-    return pb.AgentClientMessage(interaction_response=response)
-
-
-def heartbeat() -> pb.AgentClientMessage:
-    return pb.AgentClientMessage(client_heartbeat=pb.ClientHeartbeat())
-
-
-# -- codecs -------------------------------------------------------------------------------------------
-
-
-def encode(message: pb.AgentClientMessage, codec: str) -> bytes:
-    if codec == "json":
-        return json_format.MessageToJson(message, indent=None).encode()
-    return message.SerializeToString()
-
-
-def decode_server(payload: bytes, codec: str) -> pb.AgentServerMessage:
-    if codec == "json":
-        obj = json.loads(payload)
-        _lift_nested_usage(obj)
-        return json_format.ParseDict(obj, pb.AgentServerMessage(), ignore_unknown_fields=True)
-    return pb.AgentServerMessage.FromString(payload)
-
-
-def decode_client(payload: bytes, codec: str) -> pb.AgentClientMessage:
-    if codec == "json":
-        return json_format.Parse(payload, pb.AgentClientMessage(), ignore_unknown_fields=True)
-    return pb.AgentClientMessage.FromString(payload)
-
-
-def encode_server(message: pb.AgentServerMessage, codec: str) -> bytes:
-    if codec == "json":
-        return json_format.MessageToJson(message, indent=None).encode()
-    return message.SerializeToString()
-
-
-def _lift_nested_usage(obj: Any) -> None:
-    """On the JSON codec `turnEnded` usage sometimes arrives nested under `usage`."""
-    try:
-        ended = obj["interactionUpdate"]["turnEnded"]
-    except (KeyError, TypeError):
-        return
-    nested = ended.pop("usage", None) if isinstance(ended, dict) else None
-    if isinstance(nested, dict):
-        for key, value in nested.items():
-            ended.setdefault(key, value)
