@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from cursor_gateway import __version__
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import bearer_token, is_admin
+from cursor_gateway.api.deps import services_of
 
 router = APIRouter()
 
