@@ -132,9 +132,9 @@ class ChatService:
         try:
             if exc is None:
                 if not self.pool.is_pristine(alias):
-                    await _call(self.pool.report_success, alias)
+                    await call_off_loop(self.pool.report_success, alias)
             else:
-                await _call(self.pool.report_failure, alias, exc)
+                await call_off_loop(self.pool.report_failure, alias, exc)
         except Exception:  # bookkeeping must never break an answer
             log.exception("could not record the outcome for token %s", alias)
 
@@ -192,7 +192,7 @@ class ChatService:
             if tried >= self.settings.max_token_attempts:
                 break
             trial = self.pool.needs_trial(record)
-            if trial and not await _call(self.pool.claim_trial, record.alias):
+            if trial and not await call_off_loop(self.pool.claim_trial, record.alias):
                 continue  # another request holds this half-open token's one trial
             tried += 1
             try:
@@ -349,7 +349,7 @@ def scope_rate_limit(exc: UpstreamError, model: str) -> None:
         exc.scope = named_scope(exc.message, model) or ""
 
 
-async def _call(function: Callable[..., Any], *args: Any) -> Any:
+async def call_off_loop(function: Callable[..., Any], *args: Any) -> Any:
     """Pool bookkeeping may do blocking store I/O (and back off on conflicts): run it off the loop."""
     if inspect.iscoroutinefunction(function):
         return await function(*args)

@@ -33,7 +33,7 @@ from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
 from cursor_gateway.codec.connect_error import EndStreamError, connect_error_from_json, parse_end_stream
 from cursor_gateway.codec.tab_errors import tab_error
 from cursor_gateway.errors import GatewayError, UpstreamAuthError, UpstreamError
-from cursor_gateway.services.chat import ChatService, _call
+from cursor_gateway.services.chat import ChatService, call_off_loop
 from cursor_gateway.services.tab_geo import GeoHosts
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.tab import TabCredential, TabStreamCall, TabUpstream, UnaryReply, gcpp_host
@@ -241,7 +241,7 @@ class TabService:
             if tried >= self.settings.max_token_attempts:
                 break
             trial = self.pool.needs_trial(record)
-            if trial and not await _call(self.pool.claim_trial, record.alias):
+            if trial and not await call_off_loop(self.pool.claim_trial, record.alias):
                 continue
             tried += 1
             try:
