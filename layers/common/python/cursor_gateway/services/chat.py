@@ -93,10 +93,7 @@ class ChatStream:
         return event
 
     async def aclose(self) -> None:
-        aclose = getattr(self._rest, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(Exception):
-                await aclose()
+        await close_events(self._rest)
 
 
 def for_token(request: ChatRequest, alias: str) -> ChatRequest:
@@ -248,13 +245,12 @@ class ChatService:
                 if is_empty_turn(first):
                     raise UpstreamEmptyTurn("Cursor ended the turn without any text, thinking or tool call")
             except StopAsyncIteration:
-                exc = UpstreamError("Cursor ended the stream without an answer")
-                await report(exc)
-                raise exc from None
+                ended = UpstreamError("Cursor ended the stream without an answer")
+                await report(ended)
+                raise ended from None
             except UpstreamError as exc:
                 scope_rate_limit(exc, request.model.cursor_id)
-                with contextlib.suppress(Exception):
-                    await rest.aclose()  # type: ignore[attr-defined]
+                await close_events(rest)
                 if isinstance(exc, UpstreamAuthError) and not refreshed:
                     refreshed = True
                     try:
@@ -354,6 +350,16 @@ async def call_off_loop(function: Callable[..., Any], *args: Any) -> Any:
     if inspect.iscoroutinefunction(function):
         return await function(*args)
     return await asyncio.to_thread(function, *args)
+
+
+async def close_events(events: AsyncIterator[Any]) -> None:
+    """Close a profile's event stream, quietly. The profiles' `stream` are async generators (they have
+    `aclose`, which runs their cleanup: the upstream call is closed), but `ChatProfile` promises an
+    `AsyncIterator` only, so this asks rather than assumes."""
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
 
 
 def build_profiles(settings: Settings) -> dict[str, ChatProfile]:

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -69,7 +69,7 @@ class TabStream:
     raise."""
 
     def __init__(
-        self, call: TabStreamCall, frames: AsyncIterator[Any], first: list[dict[str, Any]], done: bool
+        self, call: TabStreamCall, frames: AsyncGenerator[Any, None], first: list[dict[str, Any]], done: bool
     ) -> None:
         self.call = call
         self._frames = frames
@@ -105,7 +105,7 @@ class TabStream:
 
     async def aclose(self, outcome: GatewayError | None = None) -> None:
         with contextlib.suppress(Exception):
-            await self._frames.aclose()  # type: ignore[attr-defined]
+            await self._frames.aclose()
         with contextlib.suppress(Exception):
             await self.call.__aexit__(None, None, None)
         on_close, self.on_close = self.on_close, None
