@@ -137,7 +137,7 @@ def get_tokens(request: Request, body: GetBody) -> dict[str, Any]:
 @router.post("/tokens/set")
 def set_tokens(request: Request, body: SetBody) -> dict[str, Any]:
     entries = [(entry[-2], entry[-1].model_dump(exclude_none=True)) for entry in body.root]
-    return services_of(request.app).tokens.set_pool(entries)  # type: ignore[arg-type]
+    return services_of(request.app).tokens.set_pool(entries)
 
 
 @router.post("/tokens/del")
