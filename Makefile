@@ -70,11 +70,15 @@ $(TOOLS_STAMP): infra/tools-requirements.txt
 	$(TOOLS_BIN)/python -m pip install --quiet -r infra/tools-requirements.txt
 	@touch $(TOOLS_STAMP)
 
-# Code style, the layer's pins, the template (SAM + CloudFormation linters) and what no linter sees:
-# that the translated template really streams the chat routes.
+# Code style, types (mypy --strict, config in pyproject.toml), the package's shape (no import circle, no
+# private name across files, no module over 400 lines: two unit tests that `make test` runs as well), the
+# layer's pins, the template (SAM + CloudFormation linters) and what no linter sees: that the translated
+# template really streams the chat routes.
 lint: venv tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check --extend-exclude '*.md' .  # Python sources; README snippets stay compact
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -p no:randomly tests/unit/test_import_graph.py tests/unit/test_module_size.py
 	$(BIN)/python infra/scripts/layer_requirements.py --check
 	$(SAM_ENV) $(TOOLS_BIN)/sam validate --lint --template template.yaml
 	$(TOOLS_BIN)/cfn-lint template.yaml

@@ -124,7 +124,7 @@ class EventWriter:
     _called_tools: bool = False
 
     def start(self, input_tokens: int) -> Iterator[Event]:
-        message = {
+        message: dict[str, Any] = {
             "id": self.id,
             "type": "message",
             "role": "assistant",

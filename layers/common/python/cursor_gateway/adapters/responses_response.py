@@ -189,7 +189,7 @@ class ResponseWriter:
 
     def _part_event(self, kind: str, opened: _Open, text: str) -> Event:
         if opened.kind == "reasoning":
-            part = {"type": "summary_text", "text": text}
+            part: dict[str, Any] = {"type": "summary_text", "text": text}
             return self._event(kind, item_id=opened.id, output_index=opened.index, summary_index=0, part=part)
         part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
         return self._event(kind, item_id=opened.id, output_index=opened.index, content_index=0, part=part)

@@ -11,7 +11,7 @@ from google.protobuf.message import DecodeError, Message
 
 from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
 from cursor_gateway.codec.tab_errors import TabError, synthetic, tab_error
-from cursor_gateway.codec.tab_json import json_schema, message_from_json, message_to_json
+from cursor_gateway.codec.tab_json import descriptor_of, json_schema, message_from_json, message_to_json
 from cursor_gateway.errors import InvalidRequest, PayloadTooLarge, UpstreamError
 
 MAX_MESSAGE = 4 * 1024 * 1024  # the reference's cap on an encoded request (413 resource_exhausted above)
@@ -37,7 +37,7 @@ def request_bytes(rpc: str, raw: bytes) -> bytes:
         except (ValueError, RecursionError):
             raise InvalidRequest("Request body is not valid JSON") from None
         message = message_from_json(message_type, obj)
-    if rpc == "stream" and not message.HasField("current_file"):  # type: ignore[attr-defined]
+    if rpc == "stream" and not message.HasField("current_file"):
         raise InvalidRequest("Missing required parameter: 'current_file'", param="current_file")
     payload = message.SerializeToString()
     if len(payload) > MAX_MESSAGE:
@@ -47,7 +47,7 @@ def request_bytes(rpc: str, raw: bytes) -> bytes:
 
 def request_body_openapi(rpc: str) -> dict[str, Any]:
     """The route's `openapi_extra`: its body is parsed here, not by api.body, so it says what it takes."""
-    schema = json_schema(MESSAGES[rpc][0].DESCRIPTOR)
+    schema = json_schema(descriptor_of(MESSAGES[rpc][0]))
     if rpc == "models":  # the body is ignored, whatever it is (the reference's behaviour)
         schema = {"description": "ignored: AvailableModels takes no fields"}
     if rpc == "stream":

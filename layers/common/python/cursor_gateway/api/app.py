@@ -1,12 +1,12 @@
 """`create_app(*routers)`: the FastAPI app for one route group (a Lambda function) or all of them
-(the local server). Collaborators live on `app.state.services`, built lazily on first use so that
-importing a handler does no I/O and Mangum's per-invocation lifespan is never relied upon."""
+(the local server). How to build the collaborators goes on `app.state`; `api.deps.services_of` builds them
+lazily on first use so that importing a handler does no I/O and Mangum's per-invocation lifespan is never
+relied upon."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -14,8 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cursor_gateway import __version__
 from cursor_gateway.api import errors
+from cursor_gateway.api.routers import route_groups
 from cursor_gateway.errors import PayloadTooLarge
-from cursor_gateway.services.container import Services, build_services
+from cursor_gateway.services.container import Services
 from cursor_gateway.settings import Settings, get_settings
 
 
@@ -78,45 +79,10 @@ class _TooLarge(Exception):
 
 
 def all_routers() -> list[APIRouter]:
-    from cursor_gateway.api.routes import (
-        analytics,
-        chat,
-        config,
-        cursor,
-        health,
-        keys,
-        logs,
-        messages,
-        models,
-        pages,
-        proxies,
-        responses,
-        schema,
-        stats,
-        tab,
-        tokens,
-        utilities,
-    )
+    """Every route group, the schema's included: the local server's app."""
+    from cursor_gateway.api.routes import schema
 
-    return [
-        health.router,
-        chat.router,
-        messages.router,
-        models.router,
-        tokens.router,
-        config.router,
-        analytics.router,
-        utilities.router,
-        proxies.router,
-        keys.router,
-        tab.router,
-        schema.router,
-        logs.router,
-        stats.router,
-        pages.router,
-        responses.router,
-        cursor.router,
-    ]
+    return [*route_groups(), schema.router]
 
 
 def create_app(
@@ -148,13 +114,3 @@ def create_app(
 
     app.add_middleware(PagesForBrowsers)
     return app
-
-
-def services_of(app: Any) -> Services:
-    """The app's collaborators, built on first use and then reused by the warm process."""
-    state = app.state
-    if state.services_instance is None:
-        factory = state.services_factory or (lambda: build_services(state.settings))
-        state.services_instance = factory()
-    services: Services = state.services_instance
-    return services

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from fastapi import Request
 
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.domain.keys import PREFIX as GATEWAY_KEY_PREFIX
 from cursor_gateway.domain.keys import parse_key
 from cursor_gateway.domain.tokens import TokenRecord
@@ -111,8 +112,6 @@ def _pinned_alias(token: str, admin: str) -> str:
 
 
 def _services(request: Request) -> Any:
-    from cursor_gateway.api.app import services_of
-
     return services_of(request.app)
 
 

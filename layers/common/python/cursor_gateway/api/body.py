@@ -18,6 +18,7 @@ after its auth dependency. That gives, for every route alike:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -68,3 +69,20 @@ def _empty(model: type[M]) -> M:
 def _preview(raw: bytes) -> str:
     """What the error keeps of the body: a short, always-encodable prefix (never logged in full)."""
     return raw[:200].decode("utf-8", "replace")
+
+
+async def read_json(request: Request, allowed: set[str] | None = None) -> Any:
+    """A body the route checks itself: any JSON (an empty body is `{}`), or with `allowed`, an object whose
+    fields are all in it. For routes that name a bad field themselves instead of declaring a model."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise InvalidRequest("Request body is not valid JSON") from None
+    if allowed is not None:
+        if not isinstance(data, dict):
+            raise InvalidRequest("The request body must be a JSON object")
+        for name in data:
+            if name not in allowed:
+                raise InvalidRequest(f"Unknown field '{name}'", param=name)
+    return data

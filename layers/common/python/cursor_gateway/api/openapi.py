@@ -214,7 +214,7 @@ def _operations(
                 continue  # include_in_schema=False
             calls = list(_calls(context.dependant))
             model = next((m for m in map(body_model_of, calls) if m is not None), None)
-            security = next(
+            security: list[Any] = next(
                 (getattr(c, SECURITY_ATTRIBUTE) for c in calls if hasattr(c, SECURITY_ATTRIBUTE)), []
             )
             yield method.lower(), context.path_format, operation, model, list(security)

@@ -72,7 +72,8 @@ def decode_error_detail(entry: dict[str, Any]) -> ErrorDetail | None:
             )
     if debug:
         name = str(debug.get("error", ""))
-        info = debug.get("details") if isinstance(debug.get("details"), dict) else {}
+        details = debug.get("details")
+        info = details if isinstance(details, dict) else {}
         enum = errors_pb2.ErrorCode.Value(name) if name in errors_pb2.ErrorCode.keys() else None  # noqa: SIM118
         return ErrorDetail(
             error_enum=enum,

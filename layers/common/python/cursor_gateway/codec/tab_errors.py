@@ -112,6 +112,7 @@ def _detail(entry: dict[str, Any]) -> tuple[int, str, str, dict[str, str]] | Non
     if isinstance(debug, dict) and isinstance(debug.get("error"), str):
         name = debug["error"]
         enum = errors_pb2.ErrorCode.Value(name) if name in errors_pb2.ErrorCode.keys() else -1  # noqa: SIM118
-        info = debug.get("details") if isinstance(debug.get("details"), dict) else {}
-        return enum, str(info.get("title", "")), str(info.get("detail", "")), {}
+        details = debug.get("details")
+        shown = details if isinstance(details, dict) else {}
+        return enum, str(shown.get("title", "")), str(shown.get("detail", "")), {}
     return None

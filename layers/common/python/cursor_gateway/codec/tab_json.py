@@ -12,7 +12,7 @@ value is unknown to our schema). Pure: no I/O.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -35,6 +35,13 @@ _FLOATS = (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT)
 # Keys older clients send under another name (the ZW README spelled current_file's hash `sha256_hash`; the
 # field is `sha_256_hash`, so the reference silently dropped it).
 _ALIASES = {"aiserver.v1.tab.CurrentFileInfo": {"sha256_hash": "sha_256_hash"}}
+
+
+def descriptor_of(message: Message | type[Message]) -> Descriptor:
+    """A message's descriptor. protobuf's stubs type DESCRIPTOR as the pure-Python class or the upb one
+    (the C backend, what actually runs); both have every attribute read here, under the same names, so
+    one type stands for both."""
+    return cast(Descriptor, message.DESCRIPTOR)
 
 
 def enum_prefix(enum: EnumDescriptor) -> str:
@@ -64,9 +71,11 @@ def message_from_json(message_type: type[Message], obj: Any, *, path: str = "") 
 def _fill(message: Message, obj: Any, path: str) -> None:
     if not isinstance(obj, dict):
         raise _invalid(path or "body", "a JSON object")
-    descriptor: Descriptor = message.DESCRIPTOR
-    for key, value in obj.items():
-        key = _ALIASES.get(descriptor.full_name, {}).get(key, key)
+    descriptor = descriptor_of(message)
+    aliases = _ALIASES.get(descriptor.full_name, {})
+    fields: dict[str, Any] = obj  # parsed JSON: the keys are strings
+    for given, value in fields.items():
+        key = aliases.get(given, given)
         field = descriptor.fields_by_name.get(key) or _by_json_name(descriptor, key)
         if field is None or value is None:
             continue  # unknown keys are ignored, like the reference (serde default)
@@ -108,7 +117,7 @@ def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
             raise _invalid(path, "valid Unicode text (no lone surrogates)") from None
         return value
     if kind == FieldDescriptor.TYPE_ENUM:
-        return _enum(field.enum_type, value, path)
+        return _enum(_enum_of(field), value, path)
     if kind in _FLOATS:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _invalid(path, "a number")
@@ -137,6 +146,20 @@ def _enum(enum: EnumDescriptor, value: Any, path: str) -> int:
     raise _invalid(path, f"one of {choices} (or its number)")
 
 
+def _enum_of(field: FieldDescriptor) -> EnumDescriptor:
+    """An enum field's type (the stubs say Optional: only enum fields have one)."""
+    if field.enum_type is None:
+        raise TypeError(f"{field.full_name} is not an enum field")
+    return field.enum_type
+
+
+def _message_of(field: FieldDescriptor) -> Descriptor:
+    """A message field's type (the stubs say Optional: only message fields have one)."""
+    if field.message_type is None:
+        raise TypeError(f"{field.full_name} is not a message field")
+    return field.message_type
+
+
 def _invalid(path: str, expected: str) -> InvalidRequest:
     return InvalidRequest(f"Invalid value for '{path}': expected {expected}", param=path)
 
@@ -159,14 +182,15 @@ def _field_schema(field: FieldDescriptor, depth: int) -> dict[str, Any]:
     if kind == FieldDescriptor.TYPE_MESSAGE:
         if depth <= 0:
             return {"type": "object"}
-        return json_schema(field.message_type, depth=depth - 1)
+        return json_schema(_message_of(field), depth=depth - 1)
     if kind == FieldDescriptor.TYPE_BOOL:
         return {"type": "boolean"}
     if kind == FieldDescriptor.TYPE_STRING:
         return {"type": "string"}
     if kind == FieldDescriptor.TYPE_ENUM:
-        names = [enum_short_name(field.enum_type, v.number) for v in field.enum_type.values]
-        numbers = [v.number for v in field.enum_type.values]
+        enum = _enum_of(field)
+        names = [enum_short_name(enum, v.number) for v in enum.values]
+        numbers = [v.number for v in enum.values]
         return {"anyOf": [{"type": "string", "enum": names}, {"type": "integer", "enum": numbers}]}
     if kind in _FLOATS:
         return {"type": "number"}
@@ -181,7 +205,7 @@ def _field_schema(field: FieldDescriptor, depth: int) -> dict[str, Any]:
 
 def message_to_json(message: Message) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in sorted(message.DESCRIPTOR.fields, key=lambda f: f.number):
+    for field in sorted(descriptor_of(message).fields, key=lambda f: f.number):
         value = getattr(message, field.name)
         if field.is_repeated:
             if len(value):
@@ -198,7 +222,7 @@ def _out_value(field: FieldDescriptor, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return message_to_json(value)
     if field.type == FieldDescriptor.TYPE_ENUM:
-        return enum_short_name(field.enum_type, value)
+        return enum_short_name(_enum_of(field), value)
     if field.type == FieldDescriptor.TYPE_FLOAT:
         return float(f"{value:.7g}")  # a float32 printed as it was meant (0.1, not 0.10000000149...)
     return value

@@ -209,7 +209,7 @@ def _merge_identity(identity: dict[str, dict[str, Any]], update: Any) -> dict[st
             if value is None:
                 merged.pop(key, None)
                 continue
-            if not isinstance(value, expected) or (expected is str and not value.strip()):
+            if not isinstance(value, expected) or (isinstance(value, str) and not value.strip()):
                 raise InvalidRequest(
                     f"{param}.{key} must be a non-empty {expected.__name__}", param=f"{param}.{key}"
                 )
@@ -219,9 +219,11 @@ def _merge_identity(identity: dict[str, dict[str, Any]], update: Any) -> dict[st
                 )
             if key == "checksum_alphabet" and value not in ("urlsafe", "standard"):
                 raise InvalidRequest("checksum_alphabet must be urlsafe or standard", param=f"{param}.{key}")
-            if key == "base_url" and not value.startswith(("https://", "http://")):
-                raise InvalidRequest("base_url must be an http(s) URL", param=f"{param}.{key}")
-            merged[key] = value.rstrip("/") if key == "base_url" else value
+            if key == "base_url":
+                if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+                    raise InvalidRequest("base_url must be an http(s) URL", param=f"{param}.{key}")
+                value = value.rstrip("/")
+            merged[key] = value
         identity[profile] = merged
     return identity
 

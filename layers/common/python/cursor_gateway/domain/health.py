@@ -26,6 +26,7 @@ States (stored `TokenHealth.state`; `half_open` is derived, never stored):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
@@ -49,7 +50,7 @@ def effective_score(health: TokenHealth, now: float) -> float:
     if health.score >= 1.0 or not health.scored_at:
         return health.score
     elapsed = max(0.0, now - health.scored_at)
-    return 1.0 - (1.0 - health.score) * 0.5 ** (elapsed / SCORE_HALF_LIFE)
+    return 1.0 - (1.0 - health.score) * math.pow(0.5, elapsed / SCORE_HALF_LIFE)
 
 
 def _scored(health: TokenHealth, now: float, outcome: float) -> tuple[float, float]:

@@ -92,7 +92,8 @@ def with_effort(choice: ModelChoice, catalog: Mapping[str, Any], level: str) -> 
 def slug_values(info: Any, slug: str) -> tuple[tuple[str, str], ...]:
     for variant in info.variants:
         if variant.slug == slug:
-            return variant.values
+            values: tuple[tuple[str, str], ...] = variant.values
+            return values
     return ()
 
 

@@ -128,7 +128,7 @@ def _started(upstream: Upstream, port: int) -> Iterator[tuple[str, str]]:
 
 
 def _run(port: int, moto_port: int, data_dir: Path, fake_url: str, token: str, *, temporary: bool) -> int:
-    from cursor_gateway.api.app import services_of
+    from cursor_gateway.api.deps import services_of
     from cursor_gateway.local.stack import run_stack
 
     admin_key = "demo-" + secrets.token_urlsafe(18)

@@ -93,10 +93,7 @@ class ChatStream:
         return event
 
     async def aclose(self) -> None:
-        aclose = getattr(self._rest, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(Exception):
-                await aclose()
+        await close_events(self._rest)
 
 
 def for_token(request: ChatRequest, alias: str) -> ChatRequest:
@@ -132,9 +129,9 @@ class ChatService:
         try:
             if exc is None:
                 if not self.pool.is_pristine(alias):
-                    await _call(self.pool.report_success, alias)
+                    await call_off_loop(self.pool.report_success, alias)
             else:
-                await _call(self.pool.report_failure, alias, exc)
+                await call_off_loop(self.pool.report_failure, alias, exc)
         except Exception:  # bookkeeping must never break an answer
             log.exception("could not record the outcome for token %s", alias)
 
@@ -192,7 +189,7 @@ class ChatService:
             if tried >= self.settings.max_token_attempts:
                 break
             trial = self.pool.needs_trial(record)
-            if trial and not await _call(self.pool.claim_trial, record.alias):
+            if trial and not await call_off_loop(self.pool.claim_trial, record.alias):
                 continue  # another request holds this half-open token's one trial
             tried += 1
             try:
@@ -248,13 +245,12 @@ class ChatService:
                 if is_empty_turn(first):
                     raise UpstreamEmptyTurn("Cursor ended the turn without any text, thinking or tool call")
             except StopAsyncIteration:
-                exc = UpstreamError("Cursor ended the stream without an answer")
-                await report(exc)
-                raise exc from None
+                ended = UpstreamError("Cursor ended the stream without an answer")
+                await report(ended)
+                raise ended from None
             except UpstreamError as exc:
                 scope_rate_limit(exc, request.model.cursor_id)
-                with contextlib.suppress(Exception):
-                    await rest.aclose()  # type: ignore[attr-defined]
+                await close_events(rest)
                 if isinstance(exc, UpstreamAuthError) and not refreshed:
                     refreshed = True
                     try:
@@ -349,11 +345,21 @@ def scope_rate_limit(exc: UpstreamError, model: str) -> None:
         exc.scope = named_scope(exc.message, model) or ""
 
 
-async def _call(function: Callable[..., Any], *args: Any) -> Any:
+async def call_off_loop(function: Callable[..., Any], *args: Any) -> Any:
     """Pool bookkeeping may do blocking store I/O (and back off on conflicts): run it off the loop."""
     if inspect.iscoroutinefunction(function):
         return await function(*args)
     return await asyncio.to_thread(function, *args)
+
+
+async def close_events(events: AsyncIterator[Any]) -> None:
+    """Close a profile's event stream, quietly. The profiles' `stream` are async generators (they have
+    `aclose`, which runs their cleanup: the upstream call is closed), but `ChatProfile` promises an
+    `AsyncIterator` only, so this asks rather than assumes."""
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
 
 
 def build_profiles(settings: Settings) -> dict[str, ChatProfile]:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cursor_gateway.domain.config import RuntimeConfig, apply_update, from_stored
 from cursor_gateway.errors import InvalidRequest, NotFound
@@ -23,6 +23,9 @@ from cursor_gateway.settings import Settings
 from cursor_gateway.storage.config import ConfigConflict, ConfigStore
 from cursor_gateway.upstream.cli_discovery import ide_shaped
 from cursor_gateway.upstream.identity import DEFAULT_VERSIONS, ClientIdentity, default_identity
+
+if TYPE_CHECKING:
+    from cursor_gateway.services.version_discovery import VersionDiscovery
 
 log = logging.getLogger("cursor_gateway.services.config")
 
@@ -42,7 +45,7 @@ class ConfigService:
         self._cached: tuple[float, RuntimeConfig] | None = None
         self._defaults: RuntimeConfig | None = None
         # The CLI build id discovery (services.version_discovery), set by the container; None: built-in id.
-        self.discovery: Any = None
+        self.discovery: VersionDiscovery | None = None
 
     def defaults(self) -> RuntimeConfig:
         """The config before any stored change: built-in defaults overridden by the environment twins.

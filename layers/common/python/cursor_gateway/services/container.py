@@ -1,4 +1,4 @@
-"""`Services`: every collaborator a route needs, built once per process (`api.app.services_of`).
+"""`Services`: every collaborator a route needs, built once per process (`api.deps.services_of`).
 
 Each collaborator is built, and its modules imported, the first time something asks for it: a
 function that serves /health never imports the chat path, the analytics puller or the key service,

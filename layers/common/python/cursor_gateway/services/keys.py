@@ -124,7 +124,8 @@ class KeyService:
 
     def revoke(self, ids: Sequence[str]) -> dict[str, Any]:
         now = self.clock()
-        revoked, failed = [], []
+        revoked: list[str] = []
+        failed: list[str] = []
         for key_id in dict.fromkeys(ids):
             (revoked if self.store.revoke(key_id, now) else failed).append(key_id)
             with self._lock:

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ from cursor_gateway.codec._gen.aiserver.v1 import tab_pb2 as pb
 from cursor_gateway.codec.connect_error import EndStreamError, connect_error_from_json, parse_end_stream
 from cursor_gateway.codec.tab_errors import tab_error
 from cursor_gateway.errors import GatewayError, UpstreamAuthError, UpstreamError
-from cursor_gateway.services.chat import ChatService, _call
+from cursor_gateway.services.chat import ChatService, call_off_loop
 from cursor_gateway.services.tab_geo import GeoHosts
 from cursor_gateway.upstream.classify import classify_connect_error
 from cursor_gateway.upstream.tab import TabCredential, TabStreamCall, TabUpstream, UnaryReply, gcpp_host
@@ -69,7 +69,7 @@ class TabStream:
     raise."""
 
     def __init__(
-        self, call: TabStreamCall, frames: AsyncIterator[Any], first: list[dict[str, Any]], done: bool
+        self, call: TabStreamCall, frames: AsyncGenerator[Any, None], first: list[dict[str, Any]], done: bool
     ) -> None:
         self.call = call
         self._frames = frames
@@ -105,7 +105,7 @@ class TabStream:
 
     async def aclose(self, outcome: GatewayError | None = None) -> None:
         with contextlib.suppress(Exception):
-            await self._frames.aclose()  # type: ignore[attr-defined]
+            await self._frames.aclose()
         with contextlib.suppress(Exception):
             await self.call.__aexit__(None, None, None)
         on_close, self.on_close = self.on_close, None
@@ -241,7 +241,7 @@ class TabService:
             if tried >= self.settings.max_token_attempts:
                 break
             trial = self.pool.needs_trial(record)
-            if trial and not await _call(self.pool.claim_trial, record.alias):
+            if trial and not await call_off_loop(self.pool.claim_trial, record.alias):
                 continue
             tried += 1
             try:

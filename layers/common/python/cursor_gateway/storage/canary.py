@@ -28,7 +28,8 @@ class InMemoryCanaryStore:
 
     def latest(self) -> dict[str, dict[str, Any]]:
         with self._lock:
-            return json.loads(json.dumps(self._results))
+            copy: dict[str, dict[str, Any]] = json.loads(json.dumps(self._results))
+            return copy
 
 
 class DynamoCanaryStore:

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, StrictStr
 
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_admin
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.errors import AuthenticationFailed
 from cursor_gateway.services.analytics import AnalyticsService
 

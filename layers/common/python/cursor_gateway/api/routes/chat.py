@@ -16,9 +16,9 @@ from cursor_gateway.adapters.openai_request import ChatCompletionIn, check_param
 from cursor_gateway.adapters.openai_response import ChunkWriter, completion, stream_error
 from cursor_gateway.api import sse
 from cursor_gateway.api.answering import begin_trace, collect, open_answer
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.chat import ChatRequest
 from cursor_gateway.domain.model_parameters import effort_level

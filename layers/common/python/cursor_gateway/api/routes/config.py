@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, StrictInt
 from starlette.responses import Response
 
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import require_admin
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.pages import PAGES, file_response
 from cursor_gateway.errors import InvalidRequest
 from cursor_gateway.settings import SETTINGS

@@ -18,9 +18,9 @@ from pydantic import BaseModel, RootModel, ValidationError
 from cursor_gateway.adapters import anthropic_request, openai_request, responses_request
 from cursor_gateway.adapters.body_shape import body_shape
 from cursor_gateway.api.answering import begin_trace
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.routes.chat import answer_as_chat
 from cursor_gateway.domain.chat import ChatRequest
 from cursor_gateway.domain.model_parameters import effort_level

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from cursor_gateway import __version__
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import bearer_token, is_admin
+from cursor_gateway.api.deps import services_of
 
 router = APIRouter()
 
@@ -38,7 +38,7 @@ async def health(request: Request) -> dict[str, Any]:
         "uptime_seconds": round(time.time() - services.started_at, 1),
     }
     # Only a caller who sent a bearer costs a key lookup (an SSM read in AWS, once per cache period).
-    if bearer_token(request) and await run_in_threadpool(is_admin, request):
+    if bool(bearer_token(request)) and await run_in_threadpool(is_admin, request):
         records = services.token_store.list()
         body["pool"] = {
             "tokens": len(records),

@@ -4,14 +4,14 @@ is forced; a foreign id is 404). Store reads are blocking boto3 calls, so they r
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from cursor_gateway.api.app import services_of
+from cursor_gateway.api.body import read_json
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.viewers import require_admin_viewer, require_viewer
 from cursor_gateway.domain.request_logs import parse_log_query, rfc3339
 from cursor_gateway.errors import InvalidRequest
@@ -34,21 +34,6 @@ ViewerDep = Annotated[Viewer, Depends(require_viewer)]
 AdminDep = Annotated[Viewer, Depends(require_admin_viewer)]
 
 
-async def _json(request: Request, allowed: set[str] | None = None) -> Any:
-    raw = await request.body()
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise InvalidRequest("Request body is not valid JSON") from None
-    if allowed is not None:
-        if not isinstance(data, dict):
-            raise InvalidRequest("The request body must be a JSON object")
-        for name in data:
-            if name not in allowed:
-                raise InvalidRequest(f"Unknown field '{name}'", param=name)
-    return data
-
-
 def _query(services: Any, raw: Any) -> Any:
     reader = services.log_reader
     return parse_log_query(raw, now_ms=reader.now_ms(), max_limit=reader.max_limit)
@@ -57,7 +42,7 @@ def _query(services: Any, raw: Any) -> Any:
 @router.post("/logs/get", openapi_extra=QUERY_BODY)
 async def logs_get(request: Request, viewer: ViewerDep) -> dict[str, Any]:
     services = services_of(request.app)
-    body = await _json(request, {"query"})
+    body = await read_json(request, {"query"})
     query = _query(services, body.get("query"))
     active = services.request_log.health()["in_flight"] if viewer.admin else 0
     page: dict[str, Any] = await run_in_threadpool(services.log_reader.page, query, viewer, active=active)
@@ -86,7 +71,7 @@ async def logs_tokens(request: Request, viewer: ViewerDep) -> dict[str, Any]:
     accounts that served its own requests; others map to null. The body is the reference's array of
     aliases, or {"aliases": [...]}."""
     services = services_of(request.app)
-    raw = await _json(request)
+    raw = await read_json(request)
     if isinstance(raw, dict) and set(raw) <= {"aliases"}:
         raw = raw.get("aliases", [])
     if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
@@ -133,7 +118,7 @@ def _account_summary(record: Any) -> dict[str, Any]:
 )
 async def logs_export(request: Request, viewer: ViewerDep) -> StreamingResponse:
     services = services_of(request.app)
-    body = await _json(request, {"query", "format"})
+    body = await read_json(request, {"query", "format"})
     fmt = body.get("format", "csv")
     if not isinstance(fmt, str):
         raise InvalidRequest("Invalid value for 'format': expected csv or ndjson", param="format")
@@ -151,7 +136,7 @@ async def logs_export(request: Request, viewer: ViewerDep) -> StreamingResponse:
 @router.post("/logs/clear", openapi_extra=NO_BODY)
 async def logs_clear(request: Request, viewer: AdminDep) -> dict[str, Any]:
     services = services_of(request.app)
-    await _json(request, set())  # no fields; bad JSON is still a 400
+    await read_json(request, set())  # no fields; bad JSON is still a 400
     epoch = await run_in_threadpool(services.log_reader.clear)
     return {
         "status": "success",

@@ -25,9 +25,9 @@ from cursor_gateway.adapters.anthropic_request import (
 from cursor_gateway.adapters.anthropic_response import EventWriter, error_event, message, ping
 from cursor_gateway.api import sse
 from cursor_gateway.api.answering import begin_trace, collect, open_answer
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.errors import GatewayError
 from cursor_gateway.services.chat import ChatStream, estimate_usage

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import require_chat_key
+from cursor_gateway.api.deps import services_of
 
 router = APIRouter()
 

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, StrictStr
 
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import require_admin
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 
 router = APIRouter(dependencies=[Depends(require_admin)])
 

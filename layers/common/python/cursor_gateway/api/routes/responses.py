@@ -27,9 +27,9 @@ from cursor_gateway.adapters.responses_request import (
 from cursor_gateway.adapters.responses_response import Event, ResponseWriter, echo_fields
 from cursor_gateway.api import sse
 from cursor_gateway.api.answering import begin_trace, open_answer
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.streaming import paced
 from cursor_gateway.domain.chat import TurnEnded
 from cursor_gateway.domain.model_parameters import effort_level

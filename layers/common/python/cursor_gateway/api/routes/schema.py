@@ -1,8 +1,8 @@
 """`GET /openapi.json` (public): the schema of the whole gateway, whichever function serves it.
 
-Built from `all_routers()` (not from the serving app, which in AWS holds one route group), once per
-process, on first request: importing this module imports no other router. It holds no secret: routes,
-body models, error envelopes and the names of the auth schemes only.
+Built from every route group plus this one (not from the serving app, which in AWS holds one route
+group), once per process, on first request: importing this module imports no other router. It holds
+no secret: routes, body models, error envelopes and the names of the auth schemes only.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ def openapi_json() -> JSONResponse:
 
 @cache
 def gateway_schema() -> dict[str, Any]:
-    from cursor_gateway.api.app import all_routers
+    from cursor_gateway.api.routers import route_groups
 
     app = FastAPI()
-    for each in all_routers():
+    for each in [*route_groups(), router]:
         app.include_router(each)
     return build_schema(app.routes)

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from cursor_gateway.api.app import services_of
+from cursor_gateway.api.body import read_json
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.viewers import require_admin_viewer, require_viewer
 from cursor_gateway.errors import InvalidRequest
 from cursor_gateway.services.log_reader import Viewer
@@ -148,9 +149,7 @@ async def account_trend(period: str, request: Request, viewer: ViewerDep) -> lis
     },
 )
 async def clear(request: Request, viewer: Annotated[Viewer, Depends(require_admin_viewer)]) -> dict[str, Any]:
-    from cursor_gateway.api.routes.logs import _json
-
-    await _json(request, set())  # no fields; bad JSON is still a 400
+    await read_json(request, set())  # no fields; bad JSON is still a 400
     stats = services_of(request.app).usage_stats
     epoch = await _run(request, stats.clear)
     return {"status": "success", "message": "Statistics before now are ignored", "epoch_ms": epoch}

@@ -26,8 +26,8 @@ from cursor_gateway.adapters.tab_io import (
     request_body_openapi,
     request_bytes,
 )
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import Caller, require_chat_key
+from cursor_gateway.api.deps import services_of
 from cursor_gateway.errors import UpstreamError
 from cursor_gateway.services.tab import CallerSession, TabRefused, TabStream
 

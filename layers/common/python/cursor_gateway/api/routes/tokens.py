@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, RootModel, StrictBool, StrictInt, StrictStr
 
-from cursor_gateway.api.app import services_of
 from cursor_gateway.api.auth import require_admin
 from cursor_gateway.api.body import json_body
+from cursor_gateway.api.deps import services_of
 
 router = APIRouter(dependencies=[Depends(require_admin)])
 
@@ -137,7 +137,7 @@ def get_tokens(request: Request, body: GetBody) -> dict[str, Any]:
 @router.post("/tokens/set")
 def set_tokens(request: Request, body: SetBody) -> dict[str, Any]:
     entries = [(entry[-2], entry[-1].model_dump(exclude_none=True)) for entry in body.root]
-    return services_of(request.app).tokens.set_pool(entries)  # type: ignore[arg-type]
+    return services_of(request.app).tokens.set_pool(entries)
 
 
 @router.post("/tokens/del")
