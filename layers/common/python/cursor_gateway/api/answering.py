@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
@@ -58,6 +58,14 @@ def begin_trace(
     )
 
 
+class RequestIds(TypedDict):
+    """What every adapter's `to_chat_request` takes besides the body and the model."""
+
+    conversation_hint: str | None
+    request_id: str
+    caller_scope: str
+
+
 @dataclass
 class Opening:
     """A chat-like request whose body parsed: its request-log trace, ids, deadline and the parameters it
@@ -65,10 +73,13 @@ class Opening:
 
     services: Services
     trace: RequestTrace
-    request_id: str
-    conversation_hint: str | None
+    ids: RequestIds
     deadline: float
     ignored: list[str]
+
+    @property
+    def request_id(self) -> str:
+        return self.ids["request_id"]
 
     def shaped(self, choice: ModelChoice, level: str | None, param: str) -> ModelChoice:
         """`choice` shaped for the reasoning `level` that `param` asked for (services.catalog.shape);
@@ -98,26 +109,38 @@ class Opening:
         return headers
 
 
+class ChatLikeBody(Protocol):
+    """What the opening reads from a chat-like body (ChatCompletionIn, MessagesIn, ResponsesIn)."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def stream(self) -> bool: ...
+
+
 def begin_chat(
     services: Services,
     request: Request,
     caller: Caller,
+    body: ChatLikeBody,
+    endpoint: str,
+    ignored: list[str],
     *,
     arrived: float,
-    endpoint: str,
-    model: str,
-    stream: bool,
-    ignored: list[str],
 ) -> Opening:
     """The opening of a chat-like route, once its parameters were checked (a rejected one is a 400 with
     nothing to record). `arrived` is the event loop's clock when the route started: MAX_STREAM_SECONDS
     counts from the request's arrival, as API Gateway and Lambda count."""
-    trace = begin_trace(services, request, caller, endpoint=endpoint, model=model, stream=stream)
+    trace = begin_trace(services, request, caller, endpoint=endpoint, model=body.model, stream=body.stream)
     return Opening(
         services=services,
         trace=trace,
-        request_id=request.headers.get("x-request-id") or str(uuid.uuid4()),
-        conversation_hint=request.headers.get("x-conversation-id"),
+        ids=RequestIds(
+            conversation_hint=request.headers.get("x-conversation-id"),
+            request_id=request.headers.get("x-request-id") or str(uuid.uuid4()),
+            caller_scope=caller.key_id,
+        ),
         deadline=arrived + services.settings.max_stream_seconds,
         ignored=list(ignored),
     )

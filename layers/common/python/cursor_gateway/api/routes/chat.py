@@ -37,25 +37,12 @@ async def chat_completions(
     arrived = asyncio.get_running_loop().time()  # the deadline counts from here (answering.begin_chat)
     services = services_of(request.app)
     opening = begin_chat(
-        services,
-        request,
-        caller,
-        arrived=arrived,
-        endpoint="chat.completions",
-        model=body.model,
-        stream=bool(body.stream),
-        ignored=check_parameters(body),
+        services, request, caller, body, "chat.completions", check_parameters(body), arrived=arrived
     )
     with opening.recorded():
         model = services.catalog.resolve(body.model)  # config model_aliases first
         model = opening.shaped(model, effort_level(body.reasoning_effort), "reasoning_effort")
-        chat_request = to_chat_request(
-            body,
-            model,
-            conversation_hint=opening.conversation_hint,
-            request_id=opening.request_id,
-            caller_scope=caller.key_id,
-        )
+        chat_request = to_chat_request(body, model, **opening.ids)
     return await answer_as_chat(
         services,
         chat_request,

@@ -48,26 +48,11 @@ async def messages(
 ) -> StreamingResponse | JSONResponse:
     arrived = asyncio.get_running_loop().time()  # the deadline counts from here (answering.begin_chat)
     services = services_of(request.app)
-    opening = begin_chat(
-        services,
-        request,
-        caller,
-        arrived=arrived,
-        endpoint="messages",
-        model=body.model,
-        stream=bool(body.stream),
-        ignored=check_parameters(body),
-    )
+    opening = begin_chat(services, request, caller, body, "messages", check_parameters(body), arrived=arrived)
     with opening.recorded():
         model = resolve_model(services.catalog, body.model, thinking_requested(body))
         model = opening.shaped(model, budget_level(body), "thinking.budget_tokens")
-        chat_request = to_chat_request(
-            body,
-            model,
-            conversation_hint=opening.conversation_hint,
-            request_id=opening.request_id,
-            caller_scope=caller.key_id,
-        )
+        chat_request = to_chat_request(body, model, **opening.ids)
         chat_request, answer = await open_answer(services, chat_request, caller, opening.trace)
     trace = opening.trace
     thinking = chat_request.thinking is True

@@ -105,14 +105,7 @@ async def create_response(
     arrived = asyncio.get_running_loop().time()  # the deadline counts from here (answering.begin_chat)
     services = services_of(request.app)
     opening = begin_chat(
-        services,
-        request,
-        caller,
-        arrived=arrived,
-        endpoint="responses",
-        model=body.model,
-        stream=bool(body.stream),
-        ignored=check_parameters(body),
+        services, request, caller, body, "responses", check_parameters(body), arrived=arrived
     )
     with opening.recorded():
         model = services.catalog.resolve(body.model)
@@ -125,9 +118,7 @@ async def create_response(
             model,
             items,
             history=len(history),
-            conversation_hint=opening.conversation_hint,
-            request_id=opening.request_id,
-            caller_scope=caller.key_id,
+            **opening.ids,
         )
         chat_request, answer = await open_answer(services, chat_request, caller, opening.trace)
     trace = opening.trace
