@@ -23,7 +23,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers/common/python"))
 
-from bench_harness import PROMPT, One, load_arguments, local_stack, measure, print_added  # noqa: E402
+from bench_harness import (  # noqa: E402
+    PROMPT,
+    One,
+    load_arguments,
+    local_stack,
+    measure,
+    print_added,
+    streamed_post,
+)
 
 # Re-exported: bench_logs.py imports these from here (they lived here before bench_harness.py).
 from bench_harness import free_port as free_port  # noqa: E402
@@ -44,26 +52,17 @@ def gateway_call(client: httpx.AsyncClient, url: str, key: str) -> One:
         "stream": True,
         "messages": [{"role": "user", "content": PROMPT}],
     }
-
-    async def one() -> tuple[float, float]:
-        t0 = time.perf_counter()
-        first = None
-        chunks = 0
-        async with client.stream(
-            "POST", url + "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
-        ) as response:
-            if response.status_code != 200:
-                raise RuntimeError(f"gateway answered {response.status_code}: {await response.aread()!r}")
-            async for line in response.aiter_lines():
-                if line.startswith("data: {") and '"content":"' in line and '"content":""' not in line:
-                    chunks += 1
-                    if first is None:
-                        first = time.perf_counter() - t0
-        if chunks < 20:
-            raise RuntimeError(f"expected 20 content chunks, got {chunks}")
-        return first or 0.0, time.perf_counter() - t0
-
-    return one
+    return streamed_post(
+        client,
+        url + "/v1/chat/completions",
+        body,
+        {"authorization": f"Bearer {key}"},
+        counts=lambda line: (
+            line.startswith("data: {") and '"content":"' in line and '"content":""' not in line
+        ),
+        expected=20,
+        what="content chunks",
+    )
 
 
 def direct_call(profile: AgentProfile) -> One:

@@ -181,6 +181,38 @@ def local_stack(
         stop(procs)
 
 
+def streamed_post(
+    client: httpx.AsyncClient,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    *,
+    counts: Callable[[str], bool],
+    expected: int,
+    what: str,
+) -> One:
+    """One streamed POST as a load request: (time to the first line that `counts`, total time); it fails
+    unless a 200 with at least `expected` such lines (`what` names them in the error)."""
+
+    async def one() -> tuple[float, float]:
+        t0 = time.perf_counter()
+        first = None
+        seen = 0
+        async with client.stream("POST", url, json=body, headers=headers) as response:
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}: {await response.aread()!r}")
+            async for line in response.aiter_lines():
+                if counts(line):
+                    seen += 1
+                    if first is None:
+                        first = time.perf_counter() - t0
+        if seen < expected:
+            raise RuntimeError(f"{url}: expected {expected} {what}, got {seen}")
+        return first or 0.0, time.perf_counter() - t0
+
+    return one
+
+
 async def run_load(one: One, total: int, concurrency: int) -> tuple[list[float], list[float], float]:
     """`total` requests by `concurrency` workers: (first-byte times, total times, wall seconds)."""
     ttfb: list[float] = []

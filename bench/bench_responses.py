@@ -15,34 +15,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
 import httpx
-from bench_harness import PROMPT, One, Stack, load_arguments, local_stack, measure
+from bench_harness import PROMPT, One, Stack, load_arguments, local_stack, measure, streamed_post
 
 
 def streamed(client: httpx.AsyncClient, stack: Stack, path: str, body: dict[str, object], marker: str) -> One:
     """One streamed request: (time to the first text delta, total time); checks all 20 deltas came."""
-
-    async def one() -> tuple[float, float]:
-        t0 = time.perf_counter()
-        first = None
-        deltas = 0
-        async with client.stream(
-            "POST", stack.url + path, json=body, headers={"authorization": f"Bearer {stack.key}"}
-        ) as response:
-            if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}: {await response.aread()!r}")
-            async for line in response.aiter_lines():
-                if marker in line:
-                    deltas += 1
-                    if first is None:
-                        first = time.perf_counter() - t0
-        if deltas < 20:
-            raise RuntimeError(f"{path}: expected 20 text deltas, got {deltas}")
-        return first or 0.0, time.perf_counter() - t0
-
-    return one
+    return streamed_post(
+        client,
+        stack.url + path,
+        body,
+        {"authorization": f"Bearer {stack.key}"},
+        counts=lambda line: marker in line,
+        expected=20,
+        what="text deltas",
+    )
 
 
 async def main_async(args: argparse.Namespace) -> None:

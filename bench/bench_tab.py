@@ -24,7 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers/common/python"))
 
-from bench_harness import One, load_arguments, local_stack, measure, print_added  # noqa: E402
+from bench_harness import One, load_arguments, local_stack, measure, print_added, streamed_post  # noqa: E402
 from cursor_gateway.adapters.tab_io import request_bytes  # noqa: E402
 from cursor_gateway.emulator.tokens import fake_jwt  # noqa: E402
 from cursor_gateway.services.tab import decode_frame  # noqa: E402
@@ -54,23 +54,15 @@ HEADERS = {"x-client-key": "ab" * 32, "cookie": "FilesyncCookie=" + "cd" * 16}
 def gateway_call(client: httpx.AsyncClient, url: str, key: str) -> One:
     headers = {**HEADERS, "authorization": f"Bearer {key}"}
 
-    async def one() -> tuple[float, float]:
-        t0 = time.perf_counter()
-        first = None
-        events = 0
-        async with client.stream("POST", url + "/cpp/stream", json=BODY, headers=headers) as response:
-            if response.status_code != 200:
-                raise RuntimeError(f"gateway answered {response.status_code}: {await response.aread()!r}")
-            async for line in response.aiter_lines():
-                if line.startswith("event: "):
-                    events += 1
-                    if first is None:
-                        first = time.perf_counter() - t0
-        if events < 10:
-            raise RuntimeError(f"expected a whole completion, got {events} events")
-        return first or 0.0, time.perf_counter() - t0
-
-    return one
+    return streamed_post(
+        client,
+        url + "/cpp/stream",
+        BODY,
+        headers,
+        counts=lambda line: line.startswith("event: "),
+        expected=10,
+        what="events (a whole completion)",
+    )
 
 
 def direct_call(upstream: TabUpstream) -> One:
