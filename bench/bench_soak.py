@@ -19,13 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers/common/python"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_chat import free_port, pct, proc_stats, wait_http, wait_port  # noqa: E402
+from bench_harness import local_stack, pct, proc_stats  # noqa: E402
 from cursor_gateway.emulator.tokens import fake_jwt  # noqa: E402
 
-CLI = [sys.executable, "-m", "cursor_gateway.cli"]
 ADMIN = "soak-admin"
 AUTH = {"authorization": f"Bearer {ADMIN}"}
 TOKENS = 8
@@ -223,56 +218,20 @@ async def fake_control(fake_url: str, **change: Any) -> dict[str, int]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    fake_port, gw_port = free_port(), free_port()
-    data_dir = tempfile.mkdtemp(prefix="cgw-soak-")
-    log_path = Path(data_dir) / "gateway.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "layers/common/python"),
-        "AUTH_TOKEN": ADMIN,
-        "CURSOR_API_URL": f"http://127.0.0.1:{fake_port}",
-        "PORT": str(gw_port),
-        "DATA_DIR": data_dir,
-        "LOG_LEVEL": "WARNING",
-        "CURSOR_HEARTBEAT_SECONDS": "30",
-        "RATE_LIMIT_COOLDOWN": "2",
-        "CURSOR_FIRST_EVENT_TIMEOUT": "5",
-    }
-    fake_cmd = [
-        *CLI,
-        "emulate",
-        "--port",
-        str(fake_port),
-        "--delay",
-        "0.005",
-        "--fault-rate",
-        str(args.fault_rate),
-    ]
-    procs = [subprocess.Popen(fake_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        wait_port(fake_port)
-        with log_path.open("w") as log:
-            gateway = subprocess.Popen(
-                [*CLI, "serve", "--port", str(gw_port), "--data-dir", data_dir],
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-        procs.append(gateway)
-        base = f"http://127.0.0.1:{gw_port}"
-        wait_http(base + "/health", timeout=60)
-        tokens = {f"soak{i}": fake_jwt(user_id=f"user_01SOAK{i:021d}") for i in range(TOKENS)}
-        added = httpx.post(
-            base + "/tokens/add",
-            json={"tokens": [{"token": t, "alias": a} for a, t in tokens.items()]},
-            headers=AUTH,
-            timeout=30,
-        )
-        added.raise_for_status()
+    tokens = {f"soak{i}": fake_jwt(user_id=f"user_01SOAK{i:021d}") for i in range(TOKENS)}
+    with local_stack(
+        "cgw-soak-",
+        key=ADMIN,
+        env={"CURSOR_HEARTBEAT_SECONDS": "30", "RATE_LIMIT_COOLDOWN": "2", "CURSOR_FIRST_EVENT_TIMEOUT": "5"},
+        emulate=("--delay", "0.005", "--fault-rate", str(args.fault_rate)),
+        tokens=tokens,
+        gateway_log="gateway.log",
+        health_timeout=60,
+    ) as stack:
+        base, fake_url, gateway = stack.url, stack.fake_url, stack.gateway
         version_before = httpx.post(base + "/config", json={"action": "get"}, headers=AUTH).json()["version"]
         limits = httpx.Limits(max_connections=args.streams + 16, max_keepalive_connections=args.streams + 16)
         tally, writes = Tally(), Writes()
-        fake_url = f"http://127.0.0.1:{fake_port}"
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             await streams(client, base, Tally(), 3, 8)  # warm-up
             # Baseline, same run: the same streams without faults or admin writes.
@@ -284,7 +243,7 @@ async def main_async(args: argparse.Namespace) -> None:
             chosen = [n for n in args.faults.split(",") if n] if args.faults else []
             await fake_control(fake_url, fault_rate=args.fault_rate, **({"faults": chosen} if chosen else {}))
             rss_start, cpu_start = proc_stats(gateway.pid)
-            fake_rss_start, fake_cpu_start = proc_stats(procs[0].pid)
+            fake_rss_start, fake_cpu_start = proc_stats(stack.fake.pid)
             started = time.perf_counter()
             ends = time.monotonic() + args.seconds
             await asyncio.gather(
@@ -294,7 +253,7 @@ async def main_async(args: argparse.Namespace) -> None:
             wall = time.perf_counter() - started
         await asyncio.sleep(1)
         rss_end, cpu_end = proc_stats(gateway.pid)
-        fake_rss_end, fake_cpu_end = proc_stats(procs[0].pid)
+        fake_rss_end, fake_cpu_end = proc_stats(stack.fake.pid)
         played = await fake_control(fake_url)
         lost, problems = verify(base, writes, tokens, version_before)
         report(args, tally, writes, played, wall, (rss_start, rss_end), cpu_end - cpu_start, lost, problems)
@@ -303,16 +262,8 @@ async def main_async(args: argparse.Namespace) -> None:
             f"  fake Cursor RSS {fake_rss_start:.1f} -> {fake_rss_end:.1f} MiB, "
             f"CPU {fake_cpu_end - fake_cpu_start:.1f} s over {wall:.1f} s"
         )
-        tracebacks = log_path.read_text(errors="replace").count("Traceback")
+        tracebacks = (stack.data_dir / "gateway.log").read_text(errors="replace").count("Traceback")
         print(f"gateway log: {tracebacks} tracebacks")
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def report(

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -15,16 +14,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from cursor_gateway.adapters.openai_request import ChatCompletionIn, check_parameters, to_chat_request
 from cursor_gateway.adapters.openai_response import ChunkWriter, completion, stream_error
 from cursor_gateway.api import sse
-from cursor_gateway.api.answering import begin_trace, collect, open_answer
+from cursor_gateway.api.answering import begin_chat, collect, open_answer, sse_response
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
 from cursor_gateway.api.deps import services_of
-from cursor_gateway.api.streaming import paced
-from cursor_gateway.domain.chat import ChatRequest
+from cursor_gateway.domain.chat import ChatEvent, ChatRequest
 from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError
-from cursor_gateway.services.chat import ChatStream
-from cursor_gateway.services.request_log import RequestTrace
+from cursor_gateway.services.container import Services
+from cursor_gateway.services.request_trace import RequestTrace
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.chat")
@@ -36,49 +34,29 @@ async def chat_completions(
     caller: Annotated[Caller, Depends(require_chat_key)],
     body: Annotated[ChatCompletionIn, Depends(json_body(ChatCompletionIn))],
 ) -> StreamingResponse | JSONResponse:
-    # MAX_STREAM_SECONDS counts from the request's arrival: that is what API Gateway and Lambda count.
-    deadline = asyncio.get_running_loop().time()
+    arrived = asyncio.get_running_loop().time()  # the deadline counts from here (answering.begin_chat)
     services = services_of(request.app)
-    settings = services.settings
-    deadline += settings.max_stream_seconds
-    ignored = check_parameters(body)
-    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    trace = begin_trace(
-        services, request, caller, endpoint="chat.completions", model=body.model, stream=bool(body.stream)
+    opening = begin_chat(
+        services, request, caller, body, "chat.completions", check_parameters(body), arrived=arrived
     )
-    try:
+    with opening.recorded():
         model = services.catalog.resolve(body.model)  # config model_aliases first
-        level = effort_level(body.reasoning_effort)
-        model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
-        if honoured:
-            ignored = [name for name in ignored if name != "reasoning_effort"]
-        chat_request = to_chat_request(
-            body,
-            model,
-            conversation_hint=request.headers.get("x-conversation-id"),
-            request_id=request_id,
-            caller_scope=caller.key_id,
-        )
-    except Exception as exc:
-        trace.fail(exc)
-        raise
-    headers = {"x-request-id": request_id, "x-log-id": trace.id}
-    if ignored:
-        headers["x-ignored-params"] = ",".join(ignored)
+        model = opening.shaped(model, effort_level(body.reasoning_effort), "reasoning_effort")
+        chat_request = to_chat_request(body, model, **opening.ids)
     return await answer_as_chat(
         services,
         chat_request,
         caller,
-        trace,
+        opening.trace,
         model=body.model,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
-        headers=headers,
-        deadline=deadline,
+        headers=opening.headers(),
+        deadline=opening.deadline,
     )
 
 
 async def answer_as_chat(
-    services: Any,
+    services: Services,
     chat_request: ChatRequest,
     caller: Caller,
     trace: RequestTrace,
@@ -117,31 +95,37 @@ async def answer_as_chat(
         thinking_tag=settings.thinking_tag,
         include_usage=include_usage,
     )
-    return StreamingResponse(
-        _sse(answer, writer, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
-        media_type="text/event-stream",
-        headers={**sse.SSE_HEADERS, **headers},
+    return sse_response(
+        answer,
+        _Chunks(writer),
+        trace,
+        keepalive=settings.sse_keepalive_seconds,
+        deadline=deadline,
+        headers=headers,
+        log=log,
     )
 
 
-async def _sse(
-    answer: ChatStream, writer: ChunkWriter, trace: RequestTrace, *, keepalive: float, deadline: float
-) -> AsyncIterator[bytes]:
-    events = trace.watch(paced(aiter(answer), keepalive=keepalive, deadline=deadline))
-    try:
-        async for event in events:
-            if event is None:
-                yield sse.KEEPALIVE
-                continue
-            for chunk in writer.event(event):
-                yield sse.data(chunk)
-    except GatewayError as exc:
-        log.warning("stream for token %s failed after the first byte: %s", answer.alias, exc.message)
-        yield sse.data(stream_error(exc))
-    except Exception:
-        log.exception("stream for token %s failed after the first byte", answer.alias)
-        yield sse.data(stream_error(GatewayError("Internal error while streaming")))
-    finally:
-        await events.aclose()  # a client that went away must not leave the upstream open
-    yield sse.DONE
-    await trace.settled()  # on Lambda: the log write lands before the invocation ends
+class _Chunks:
+    """The chat-completions stream (answering.StreamSurface): `data:` chunks, then `[DONE]`."""
+
+    def __init__(self, writer: ChunkWriter) -> None:
+        self.writer = writer
+
+    def head(self) -> Iterable[bytes]:
+        return ()
+
+    def keepalive(self) -> bytes:
+        return sse.KEEPALIVE
+
+    async def event(self, event: ChatEvent) -> Iterable[bytes]:
+        return (sse.data(chunk) for chunk in self.writer.event(event))
+
+    async def end(self) -> Iterable[bytes]:
+        return ()
+
+    def failure(self, exc: GatewayError) -> Iterable[bytes]:
+        return (sse.data(stream_error(exc)),)
+
+    def done(self) -> Iterable[bytes]:
+        return (sse.DONE,)

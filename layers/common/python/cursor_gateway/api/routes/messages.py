@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -23,16 +22,14 @@ from cursor_gateway.adapters.anthropic_request import (
     to_chat_request,
 )
 from cursor_gateway.adapters.anthropic_response import EventWriter, error_event, message, ping
-from cursor_gateway.api import sse
-from cursor_gateway.api.answering import begin_trace, collect, open_answer
+from cursor_gateway.api.answering import begin_chat, collect, open_answer, sse_response
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
 from cursor_gateway.api.deps import services_of
-from cursor_gateway.api.streaming import paced
+from cursor_gateway.domain.chat import ChatEvent
 from cursor_gateway.errors import GatewayError
-from cursor_gateway.services.chat import ChatStream, estimate_usage
+from cursor_gateway.services.chat import estimate_usage
 from cursor_gateway.services.messages import budget_level, count_input_tokens, resolve_model
-from cursor_gateway.services.request_log import RequestTrace
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.messages")
@@ -49,82 +46,60 @@ async def messages(
     caller: Annotated[Caller, Depends(require_chat_key)],
     body: Annotated[MessagesIn, Depends(json_body(MessagesIn))],
 ) -> StreamingResponse | JSONResponse:
-    # MAX_STREAM_SECONDS counts from the request's arrival, as for chat completions.
-    deadline = asyncio.get_running_loop().time()
+    arrived = asyncio.get_running_loop().time()  # the deadline counts from here (answering.begin_chat)
     services = services_of(request.app)
-    settings = services.settings
-    deadline += settings.max_stream_seconds
-    ignored = check_parameters(body)
-    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    trace = begin_trace(
-        services, request, caller, endpoint="messages", model=body.model, stream=bool(body.stream)
-    )
-    try:
+    opening = begin_chat(services, request, caller, body, "messages", check_parameters(body), arrived=arrived)
+    with opening.recorded():
         model = resolve_model(services.catalog, body.model, thinking_requested(body))
-        level = budget_level(body)
-        model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
-        if level and not honoured:
-            ignored = [*ignored, "thinking.budget_tokens"]
-        chat_request = to_chat_request(
-            body,
-            model,
-            conversation_hint=request.headers.get("x-conversation-id"),
-            request_id=request_id,
-            caller_scope=caller.key_id,
-        )
-        chat_request, answer = await open_answer(services, chat_request, caller, trace)
-    except Exception as exc:
-        trace.fail(exc)
-        raise
+        model = opening.shaped(model, budget_level(body), "thinking.budget_tokens")
+        chat_request = to_chat_request(body, model, **opening.ids)
+        chat_request, answer = await open_answer(services, chat_request, caller, opening.trace)
+    trace = opening.trace
     thinking = chat_request.thinking is True
-    headers = {"x-request-id": request_id, "request-id": request_id, "x-log-id": trace.id}
-    if ignored:
-        headers["x-ignored-params"] = ",".join(ignored)
+    headers = opening.headers(("x-request-id", "request-id"))  # request-id: Anthropic's own name
     if not body.stream:
         transcript = await collect(
-            answer, keepalive=settings.max_stream_seconds, deadline=deadline, trace=trace
+            answer, keepalive=services.settings.max_stream_seconds, deadline=opening.deadline, trace=trace
         )
         await trace.settled()
         return JSONResponse(message(transcript, model=body.model, thinking=thinking), headers=headers)
     writer = EventWriter(model=body.model, thinking=thinking)
-    input_tokens = estimate_usage(chat_request, "").input_tokens
-    return StreamingResponse(
-        _sse(
-            answer, writer, input_tokens, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline
-        ),
-        media_type="text/event-stream",
-        headers={**sse.SSE_HEADERS, **headers},
+    return sse_response(
+        answer,
+        _Events(writer, estimate_usage(chat_request, "").input_tokens),
+        trace,
+        keepalive=services.settings.sse_keepalive_seconds,
+        deadline=opening.deadline,
+        headers=headers,
+        log=log,
     )
 
 
-async def _sse(
-    answer: ChatStream,
-    writer: EventWriter,
-    input_tokens: int,
-    trace: RequestTrace,
-    *,
-    keepalive: float,
-    deadline: float,
-) -> AsyncIterator[bytes]:
-    for name, data in writer.start(input_tokens):
-        yield event_bytes(name, data)
-    events = trace.watch(paced(aiter(answer), keepalive=keepalive, deadline=deadline))
-    try:
-        async for event in events:
-            if event is None:
-                yield event_bytes(*ping())  # Anthropic's own keep-alive
-                continue
-            for name, data in writer.event(event):
-                yield event_bytes(name, data)
-    except GatewayError as exc:
-        log.warning("stream for token %s failed after the first byte: %s", answer.alias, exc.message)
-        yield event_bytes(*error_event(exc))
-    except Exception:
-        log.exception("stream for token %s failed after the first byte", answer.alias)
-        yield event_bytes(*error_event(GatewayError("Internal error while streaming")))
-    finally:
-        await events.aclose()  # a client that went away must not leave the upstream open
-    await trace.settled()  # on Lambda: the log write lands before the invocation ends
+class _Events:
+    """Anthropic's stream (answering.StreamSurface): named events, `ping` as the keep-alive, an `error`
+    event on failure."""
+
+    def __init__(self, writer: EventWriter, input_tokens: int) -> None:
+        self.writer = writer
+        self.input_tokens = input_tokens
+
+    def head(self) -> Iterable[bytes]:
+        return (event_bytes(name, data) for name, data in self.writer.start(self.input_tokens))
+
+    def keepalive(self) -> bytes:
+        return event_bytes(*ping())  # Anthropic's own keep-alive
+
+    async def event(self, event: ChatEvent) -> Iterable[bytes]:
+        return (event_bytes(name, data) for name, data in self.writer.event(event))
+
+    async def end(self) -> Iterable[bytes]:
+        return ()
+
+    def failure(self, exc: GatewayError) -> Iterable[bytes]:
+        return (event_bytes(*error_event(exc)),)
+
+    def done(self) -> Iterable[bytes]:
+        return ()
 
 
 @router.post("/v1/messages/count_tokens")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,15 +25,15 @@ from cursor_gateway.adapters.responses_request import (
 )
 from cursor_gateway.adapters.responses_response import Event, ResponseWriter, echo_fields
 from cursor_gateway.api import sse
-from cursor_gateway.api.answering import begin_trace, open_answer
+from cursor_gateway.api.answering import begin_chat, open_answer, sse_response
 from cursor_gateway.api.auth import Caller, require_chat_key
 from cursor_gateway.api.body import json_body
 from cursor_gateway.api.deps import services_of
 from cursor_gateway.api.streaming import paced
-from cursor_gateway.domain.chat import TurnEnded
+from cursor_gateway.domain.chat import ChatEvent, TurnEnded
 from cursor_gateway.domain.model_parameters import effort_level
 from cursor_gateway.errors import GatewayError, InvalidRequest
-from cursor_gateway.services.request_log import RequestTrace
+from cursor_gateway.services.container import Services
 
 router = APIRouter()
 log = logging.getLogger("cursor_gateway.api.responses")
@@ -45,16 +44,19 @@ def event_bytes(event: Event) -> bytes:
 
 
 class _Turn:
-    """One response being answered: its writer plus what storing it needs."""
+    """One response being answered: its writer plus what storing it needs; streamed, it is the route's
+    answering.StreamSurface (named semantic events, `response.failed` on failure)."""
 
-    def __init__(self, services: Any, body: ResponsesIn, items: list[dict[str, Any]], owner: str) -> None:
+    def __init__(
+        self, services: Services, body: ResponsesIn, items: list[dict[str, Any]], owner: str
+    ) -> None:
         self.services = services
         self.store = body.store
         self.items = items
         self.owner = owner
         self.writer = ResponseWriter(model=body.model, echo=echo_fields(body))
 
-    async def events(self, event: Any) -> list[Event]:
+    async def events(self, event: ChatEvent) -> list[Event]:
         """The writer's events for one domain event; a finished response is stored first."""
         out = self.writer.event(event)
         if self.writer.status in ("completed", "incomplete") and self.store:
@@ -73,6 +75,26 @@ class _Turn:
             return []
         return await self.events(TurnEnded())
 
+    # -- as a stream ----------------------------------------------------------------------------------
+
+    def head(self) -> Iterable[bytes]:
+        return map(event_bytes, self.writer.start())
+
+    def keepalive(self) -> bytes:
+        return sse.KEEPALIVE
+
+    async def event(self, event: ChatEvent) -> Iterable[bytes]:
+        return map(event_bytes, await self.events(event))
+
+    async def end(self) -> Iterable[bytes]:
+        return map(event_bytes, await self.finish())
+
+    def failure(self, exc: GatewayError) -> Iterable[bytes]:
+        return map(event_bytes, self.writer.fail(exc))
+
+    def done(self) -> Iterable[bytes]:
+        return ()
+
 
 @router.post("/v1/responses", response_model=None)
 async def create_response(
@@ -80,23 +102,15 @@ async def create_response(
     caller: Annotated[Caller, Depends(require_chat_key)],
     body: Annotated[ResponsesIn, Depends(json_body(ResponsesIn))],
 ) -> StreamingResponse | JSONResponse:
-    # MAX_STREAM_SECONDS counts from the request's arrival, as for chat completions.
-    deadline = asyncio.get_running_loop().time()
+    arrived = asyncio.get_running_loop().time()  # the deadline counts from here (answering.begin_chat)
     services = services_of(request.app)
-    settings = services.settings
-    deadline += settings.max_stream_seconds
-    ignored = check_parameters(body)
-    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    # One request-log entry per call, like chat completions (services.request_log).
-    trace = begin_trace(
-        services, request, caller, endpoint="responses", model=body.model, stream=bool(body.stream)
+    opening = begin_chat(
+        services, request, caller, body, "responses", check_parameters(body), arrived=arrived
     )
-    try:
+    with opening.recorded():
         model = services.catalog.resolve(body.model)
         level = effort_level((body.reasoning or {}).get("effort"))  # as chat maps reasoning_effort
-        model, honoured = services.catalog.shape(model, level)  # a published slug, or base id + parameters
-        if honoured:
-            ignored = [name for name in ignored if name != "reasoning.effort"]
+        model = opening.shaped(model, level, "reasoning.effort")
         history = await services.responses.history(body.previous_response_id, caller.key_id)
         items = [*history, *input_items(body)]
         chat_request = to_chat_request(
@@ -104,59 +118,31 @@ async def create_response(
             model,
             items,
             history=len(history),
-            conversation_hint=request.headers.get("x-conversation-id"),
-            request_id=request_id,
-            caller_scope=caller.key_id,
+            **opening.ids,
         )
-        chat_request, answer = await open_answer(services, chat_request, caller, trace)
-    except Exception as exc:
-        trace.fail(exc)
-        raise
+        chat_request, answer = await open_answer(services, chat_request, caller, opening.trace)
+    trace = opening.trace
     turn = _Turn(services, body, items, caller.key_id)
-    headers = {"x-request-id": request_id, "x-log-id": trace.id}
-    if ignored:
-        headers["x-ignored-params"] = ",".join(ignored)
+    headers = opening.headers()
     if not body.stream:
-        events = trace.watch(paced(aiter(answer), keepalive=settings.max_stream_seconds, deadline=deadline))
+        events = trace.watch(
+            paced(aiter(answer), keepalive=services.settings.max_stream_seconds, deadline=opening.deadline)
+        )
         async for event in events:
             if event is not None:
                 await turn.events(event)
         await turn.finish()
         await trace.settled()
         return JSONResponse(turn.writer.response(), headers=headers)
-    return StreamingResponse(
-        _sse(answer, turn, trace, keepalive=settings.sse_keepalive_seconds, deadline=deadline),
-        media_type="text/event-stream",
-        headers={**sse.SSE_HEADERS, **headers},
+    return sse_response(
+        answer,
+        turn,
+        trace,
+        keepalive=services.settings.sse_keepalive_seconds,
+        deadline=opening.deadline,
+        headers=headers,
+        log=log,
     )
-
-
-async def _sse(
-    answer: Any, turn: _Turn, trace: RequestTrace, *, keepalive: float, deadline: float
-) -> AsyncIterator[bytes]:
-    for event in turn.writer.start():
-        yield event_bytes(event)
-    events = trace.watch(paced(aiter(answer), keepalive=keepalive, deadline=deadline))
-    try:
-        async for event in events:
-            if event is None:
-                yield sse.KEEPALIVE
-                continue
-            for out in await turn.events(event):
-                yield event_bytes(out)
-        for out in await turn.finish():
-            yield event_bytes(out)
-    except GatewayError as exc:
-        log.warning("stream for token %s failed after the first byte: %s", answer.alias, exc.message)
-        for out in turn.writer.fail(exc):
-            yield event_bytes(out)
-    except Exception:
-        log.exception("stream for token %s failed after the first byte", answer.alias)
-        for out in turn.writer.fail(GatewayError("Internal error while streaming")):
-            yield event_bytes(out)
-    finally:
-        await events.aclose()  # a client that went away must not leave the upstream open
-    await trace.settled()  # on Lambda: the log write lands before the invocation ends
 
 
 @router.get("/v1/responses/{response_id}")
