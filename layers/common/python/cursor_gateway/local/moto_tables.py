@@ -20,6 +20,7 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
 
 
 def table_name(value: str) -> str:
@@ -59,7 +60,8 @@ class MotoTables:
         return loaded
 
     def items(self, name: str) -> Iterator[dict[str, Any]]:
-        for item in self._table(name).all_items():
+        # Table.all_items, not the instance's: a Query in flight may narrow it (moto_fast_paths).
+        for item in Table.all_items(self._table(name)):
             yield item.to_json()["Attributes"]
 
 
@@ -134,9 +136,29 @@ def _backup_named_items(
         operation = next(iter(entry.values()))
         table = backend.get_table(table_name(str(operation["TableName"])))
         hash_value, range_value = _key_values(table, operation.get("Item") or operation["Key"])
-        saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        saved.append((table, hash_value, range_value, _copied(table.get_item(hash_value, range_value))))
         tables[id(table)] = table
     return saved, list(tables.values())
+
+
+def _copied(item: Item | None) -> Item | None:
+    """A copy as good as copy.deepcopy for a rollback, at a third of its cost: scalar values (strings,
+    numbers, binary) are immutable, so only lists, maps and sets are copied deeply."""
+    if item is None:
+        return None
+    copied = Item.__new__(Item)
+    copied.hash_key, copied.range_key = item.hash_key, item.range_key
+    values = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(
+        values,
+        ((name, _dynamo_type({value.type: value.value}) if value.type in _SCALARS else copy.deepcopy(value))
+         for name, value in item.attrs.items()),
+    )  # fmt: skip
+    copied.attrs = values
+    return copied
+
+
+_SCALARS = frozenset({"S", "N", "B", "BOOL", "NULL"})
 
 
 def _put_back(table: Any, hash_value: DynamoType, range_value: DynamoType | None, item: Item | None) -> None:
