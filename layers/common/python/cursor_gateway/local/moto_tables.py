@@ -22,6 +22,8 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 
+from cursor_gateway.local.moto_fast_reads import changed
+
 
 def table_name(value: str) -> str:
     # Newer API versions accept a table ARN wherever a name goes.
@@ -56,6 +58,7 @@ class MotoTables:
                 table.items[hash_value] = item
             else:
                 table.items[hash_value][range_value] = item
+            changed(table, hash_value)
             loaded += 1
         return loaded
 
@@ -162,6 +165,7 @@ _SCALARS = frozenset({"S", "N", "B", "BOOL", "NULL"})
 
 
 def _put_back(table: Any, hash_value: DynamoType, range_value: DynamoType | None, item: Item | None) -> None:
+    changed(table, hash_value)
     if range_value is None:
         if item is None:
             table.items.pop(hash_value, None)
