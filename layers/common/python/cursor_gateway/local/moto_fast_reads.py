@@ -111,16 +111,25 @@ def _base_query(
     # moto adds items while the page stays within `limit` items and 1 MB: on the running sums, a bisect.
     sums = part.sums()
     if scan_index_forward:
+        begin = first
         end = bisect.bisect_right(sums, sums[first] + RESULT_SIZE_LIMIT, first, first + wanted + 1) - 1
-        results = items[first:end]
+        results = items[begin:end]
     else:
+        end = last
         begin = bisect.bisect_left(sums, sums[last] - RESULT_SIZE_LIMIT, last - wanted, last + 1)
-        results = items[begin:last][::-1]
-    last_key = None
-    # moto checks the limit before the range, so a page that ends at `limit` has a LastEvaluatedKey
-    # whenever any item of the partition follows it, in the range or not.
+        results = items[begin:end][::-1]
+    total = sums[end] - sums[begin]
+    # moto checks the limit and the 1 MB before the range: a page that ends at `limit` has a
+    # LastEvaluatedKey whenever any item of the partition follows it, in the range or not, and so has one
+    # that ends with the range when a later item would not have fit.
     after = len(items) - (first + len(results)) if scan_index_forward else last - len(results)
-    if results and (len(results) < available or (len(results) == limit and after > 0)):
+    following = part.largest_from(last) if scan_index_forward else part.largest_before(first)
+    last_key = None
+    if results and (
+        len(results) < available
+        or (len(results) == limit and after > 0)
+        or (len(results) == available and total + following > RESULT_SIZE_LIMIT)
+    ):
         last_key = table._get_last_evaluated_key(results[-1], None)
     scanned = len(results)
     if projection_expressions:
@@ -148,11 +157,28 @@ class _Sorted:
     def __init__(self, generation: int, items: list[Item], keys: list[str] | None) -> None:
         self.generation, self.items, self.keys = generation, items, keys
         self._sums: list[int] | None = None
+        self._sizes: list[int] = []
+        self._largest_from: list[int] = []
+        self._largest_before: list[int] = []
 
     def sums(self) -> list[int]:
         if self._sums is None:
-            self._sums = [0, *itertools.accumulate(_size(item) for item in self.items)]
+            self._sizes = [_size(item) for item in self.items]
+            self._sums = [0, *itertools.accumulate(self._sizes)]
+            largest_from = [*itertools.accumulate(reversed(self._sizes), max)][::-1]
+            self._largest_from = [*largest_from, 0]
+            self._largest_before = [0, *itertools.accumulate(self._sizes, max)]
         return self._sums
+
+    def largest_from(self, index: int) -> int:
+        """The largest item size at or after `index` (0 when none)."""
+        self.sums()
+        return self._largest_from[index]
+
+    def largest_before(self, index: int) -> int:
+        """The largest item size before `index` (0 when none)."""
+        self.sums()
+        return self._largest_before[index]
 
 
 def _partition(table: Table, hash_key: DynamoType) -> list[Item]:
