@@ -68,6 +68,18 @@ class MotoTables:
             yield item.to_json()["Attributes"]
 
 
+def moto_object(account: str, bucket: str, key: str) -> tuple[str, str, bytes] | None:
+    """(ETag, Content-Type, body) of an object of the embedded moto's S3, read in-process (the local
+    state saves every object written: through the HTTP API that was a second request per write);
+    None when there is no such object (or a delete marker is the current version)."""
+    from moto.s3.models import FakeKey, s3_backends
+
+    found = s3_backends[account]["global"].get_object(bucket, key)
+    if not isinstance(found, FakeKey):
+        return None
+    return found.etag, str(found.metadata.get("Content-Type", "")), found.value
+
+
 def _validated_item(hash_value: DynamoType, range_value: DynamoType | None, attrs: dict[str, Any]) -> Item:
     """`Item(...)` without its size check, which re-measures the whole item on every attribute it sets
     (quadratic; 95% of a 100,000-item load). moto's own Item.__deepcopy__ skips it the same way."""
