@@ -170,8 +170,8 @@ def window(
         first = midnight.date() - timedelta(days=count - 1)
     else:
         first = midnight.date() - timedelta(days=midnight.weekday() + 7 * (count - 1))
-    start = datetime(first.year, first.month, first.day, tzinfo=zone(tz))
-    return Window(_floor_hour(int(start.timestamp() * 1000)), end, tz)
+    first_hour = datetime(first.year, first.month, first.day, tzinfo=zone(tz))
+    return Window(_floor_hour(int(first_hour.timestamp() * 1000)), end, tz)
 
 
 def _unit_ms(granularity: str) -> int:

@@ -25,7 +25,10 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]  # untyped re-export
+    UpdateExpressionParser,
+)
 
 from cursor_gateway.local.moto_fast_reads import changed, install_fast_reads
 from cursor_gateway.local.moto_tables import table_name as table_name_of
@@ -48,7 +51,7 @@ def install_fast_paths() -> None:
         if DynamoDBBackend.update_item is _update_item:
             return
         DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]  # moto's, narrowed
-        UpdateExpressionParser.make = _cached_make  # type: ignore[method-assign]  # moto's, memoised
+        UpdateExpressionParser.make = _cached_make  # moto's, memoised
         install_fast_reads()
 
 
@@ -169,9 +172,7 @@ def _apply_simple_update(
         if item is None:
             return None
         current = {**item.attrs, **current}
-    probe = Item.__new__(Item)
-    probe.attrs = current
-    if probe.size() > ITEM_SIZE_LIMIT:
+    if sum(bytesize(name) + value.size() for name, value in current.items()) > ITEM_SIZE_LIMIT:  # Item.size
         return None  # moto raises ItemSizeToUpdateTooLarge (and keeps the item as it was)
     # Item.attrs is a LimitedSizeDict whose __setitem__ re-measures the item: fill it as a plain dict.
     dict.clear(item.attrs)

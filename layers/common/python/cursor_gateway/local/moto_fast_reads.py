@@ -19,7 +19,7 @@ import functools
 import itertools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from moto.dynamodb.comparisons import OpDefault
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -33,12 +33,17 @@ _original_execute = DynamoResult.execute_result
 PLAIN_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem"})
 
 
+def blank_item() -> Item:
+    """An Item without running its constructor (which measures the item on every attribute it sets)."""
+    return cast(Item, Item.__new__(Item))  # moto's BaseModel.__new__ is typed as returning BaseModel
+
+
 def install_fast_reads() -> None:
     """Call with moto_fast_paths' lock held (it is the only caller)."""
     Table.query = _query  # type: ignore[method-assign]  # moto's, with cheaper candidates
     Table.put_item = _put_item  # type: ignore[method-assign]  # moto's, noting the partition changed
     Table.delete_item = _delete_item  # type: ignore[method-assign]  # moto's, noting the partition changed
-    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]  # moto's, json.dumps
+    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign, assignment]  # moto's, json.dumps
 
 
 def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
@@ -89,7 +94,7 @@ def _base_query(
     if any(value.type != "S" for value in range_objs):
         return None
     part = _sorted(table, hash_key)
-    if part is None:
+    if part is None or part.keys is None:
         return None
     items, keys = part.items, part.keys
     first, last = 0, len(items)
@@ -140,7 +145,7 @@ def _base_query(
 def _projected(item: Item, projection_expressions: list[list[str]]) -> Item:
     if any(len(path) != 1 for path in projection_expressions):
         return item.project(projection_expressions)  # nested paths: moto's own
-    projected = Item.__new__(Item)
+    projected = blank_item()
     projected.hash_key, projected.range_key = item.hash_key, item.range_key
     values = LimitedSizeDict.__new__(LimitedSizeDict)
     names = [path[0] for path in projection_expressions]
@@ -186,7 +191,7 @@ def _partition(table: Table, hash_key: DynamoType) -> list[Item]:
     if found is None:
         return []
     if not table.range_key_attr:
-        return [found]
+        return [cast(Item, found)]
     part = _sorted(table, hash_key)
     return part.items if part is not None else list(found.values())
 
@@ -203,8 +208,8 @@ def _sorted(table: Table, hash_key: DynamoType) -> _Sorted | None:
     items = list(found.values())
     keys = None
     if all(item.range_key is not None and item.range_key.type == "S" for item in items):
-        items.sort(key=lambda item: item.range_key.value)  # type: ignore[union-attr]  # checked above
-        keys = [item.range_key.value for item in items]  # type: ignore[union-attr]  # checked above
+        items.sort(key=lambda item: item.range_key.value)  # checked above: never None
+        keys = [item.range_key.value for item in items]
     cache[key] = _Sorted(generation, items, keys)
     return cache[key] if keys is not None else None
 
@@ -252,7 +257,7 @@ def _matching(table: Table, attribute: str, value: DynamoType) -> list[Item]:
     kind, raw = value.type, value.value
     found = []
     for partition in table.items.values():
-        for item in partition.values() if table.range_key_attr else (partition,):
+        for item in cast(list[Item], partition.values() if table.range_key_attr else [partition]):
             candidate = item.attrs.get(attribute)
             if candidate is not None and candidate.type == kind and candidate.value == raw:
                 found.append(item)

@@ -77,7 +77,8 @@ def _serialized(app: Any, locked: Callable[[dict[str, Any]], bool]) -> Any:
 
     def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not locked(environ):
-            return app(environ, start_response)
+            answer: Iterable[bytes] = app(environ, start_response)
+            return answer
         with lock:
             # Drain the body inside the lock: moto may do its work lazily while the body is iterated.
             result = app(environ, start_response)

@@ -22,7 +22,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 
-from cursor_gateway.local.moto_fast_reads import changed
+from cursor_gateway.local.moto_fast_reads import blank_item, changed
 
 
 def table_name(value: str) -> str:
@@ -83,7 +83,7 @@ def moto_object(account: str, bucket: str, key: str) -> tuple[str, str, bytes] |
 def _validated_item(hash_value: DynamoType, range_value: DynamoType | None, attrs: dict[str, Any]) -> Item:
     """`Item(...)` without its size check, which re-measures the whole item on every attribute it sets
     (quadratic; 95% of a 100,000-item load). moto's own Item.__deepcopy__ skips it the same way."""
-    item = Item.__new__(Item)
+    item = blank_item()
     item.hash_key, item.range_key = hash_value, range_value
     values = LimitedSizeDict.__new__(LimitedSizeDict)
     dict.__init__(values, ((name, _dynamo_type(value)) for name, value in attrs.items()))
@@ -161,7 +161,7 @@ def _copied(item: Item | None) -> Item | None:
     numbers, binary) are immutable, so only lists, maps and sets are copied deeply."""
     if item is None:
         return None
-    copied = Item.__new__(Item)
+    copied = blank_item()
     copied.hash_key, copied.range_key = item.hash_key, item.range_key
     values = LimitedSizeDict.__new__(LimitedSizeDict)
     dict.__init__(

@@ -55,6 +55,9 @@ from cursor_gateway.services.request_trace import RequestTrace
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.request_logs import RequestLogStore
 
+# RequestTrace is re-exported: routes type their traces with it from here.
+__all__ = ["MAX_BACKLOG", "PENDING_DELAY_SECONDS", "RecordedCaller", "RequestRecorder", "RequestTrace"]
+
 log = logging.getLogger("cursor_gateway.request_log")
 
 MAX_BACKLOG = 10_000

@@ -244,9 +244,9 @@ class DynamoRequestLogStore:
             names[f"#a{i}"] = name
             values[f":a{i}"] = _number(value)
             adds.append(f"#a{i} :a{i}")
-        for i, (name, value) in enumerate(update.set.items()):
+        for i, (name, text) in enumerate(update.set.items()):
             names[f"#s{i}"] = name
-            values[f":s{i}"] = {"S": value}
+            values[f":s{i}"] = {"S": text}
             sets.append(f"#s{i} = :s{i}")
         expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
         return {
