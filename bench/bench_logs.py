@@ -8,11 +8,14 @@ Part A: two gateways (`cursor-gateway serve`, the `make run` stack with embedded
 alternate between them so machine noise hits both alike. Prints streams/s at concurrency 32 and time to
 first byte p50 at concurrency 1, and the ratios (targets: streams/s on >= 90% of off; added p50 <= 0.3 ms).
 
-Part B: the recording gateway's tables are filled with `--rows` logged requests over 7 days (written
-straight into its moto: entries, one counter item per scope and hour/day as the recorder would have
-made them), then GET /api/stats/token/summary?hours=168 and the first page of POST /logs/get are timed
-against the same routes on the empty store measured first (targets: summary p50 <= 100 ms, first page
-p50 <= 200 ms). This is a measurement script, not a test: nothing here asserts a time.
+Part B: a DATA_DIR is filled with `--rows` logged requests over 7 days (bench/log_filler.py: written
+straight into its state.sqlite3, entries and the counter items the recorder would have made for them),
+a third recording gateway is started on it (serve loads the saved state into its moto), then
+GET /api/stats/token/summary?hours=168 and the first page of POST /logs/get are timed there and on the
+empty recording gateway (targets: summary p50 <= 100 ms, first page p50 <= 200 ms).
+
+`--code DIR` runs the gateways from another checkout's package directory (before/after comparisons in
+the same conditions). This is a measurement script, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -31,7 +34,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,68 +42,26 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_chat import free_port, gateway_call, report, run_load, wait_http, wait_port  # noqa: E402
 from cursor_gateway.domain.chat import ChatRequest, Message, ModelChoice, TextDelta  # noqa: E402
-from cursor_gateway.domain.request_logs import day_of, new_log_id  # noqa: E402
 from cursor_gateway.domain.tokens import TokenRecord  # noqa: E402
-from cursor_gateway.domain.usage_stats import Completed, counter_updates  # noqa: E402
 from cursor_gateway.emulator.tokens import fake_jwt  # noqa: E402
 from cursor_gateway.services.request_log import RecordedCaller, RequestRecorder  # noqa: E402
 from cursor_gateway.settings import Settings  # noqa: E402
-from cursor_gateway.storage.request_logs import (  # noqa: E402
-    DynamoRequestLogStore,
-    base_partition,
-    shard_of,
-    sort_key,
-)
 from cursor_gateway.storage.request_logs_memory import InMemoryRequestLogStore  # noqa: E402
 from cursor_gateway.upstream.identity import ClientIdentity  # noqa: E402
+from log_filler import fill  # noqa: E402
 
 CLI = [sys.executable, "-m", "cursor_gateway.cli"]
 ADMIN = "bench-admin"
-MODELS = ["gpt-5.2", "claude-4.6-sonnet", "claude-4.6-sonnet-thinking", "gpt-5-mini", "o3"]
-ACCOUNTS = [f"acct{i}" for i in range(8)]
-KEYS = [("admin", "admin")] + [(f"cgk-{i:016x}", f"team-{i}") for i in range(6)]
-
-
-def serve_plain(port: int, moto_port: int) -> None:
-    """The gateway over an embedded moto WITHOUT the local stack's persistence (`--plain`): isolates what
-    recording costs from what saving moto's state to DATA_DIR costs."""
-    import uvicorn
-    from cursor_gateway.api.app import create_app
-    from cursor_gateway.local.moto_server import EmbeddedMoto
-    from cursor_gateway.local.template import load_template, local_resources
-    from cursor_gateway.storage import aws
-
-    endpoint = EmbeddedMoto("127.0.0.1", moto_port).start()
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-    aws.reset_clients()
-    tables, buckets = local_resources(load_template(ROOT / "template.yaml"), region="us-east-1")
-    for table in tables:
-        aws.client("dynamodb").create_table(TableName=table.name, **table.create_args)
-    for bucket in buckets:
-        aws.client("s3").create_bucket(Bucket=bucket.name)
-    uvicorn.run(
-        create_app(settings=Settings.from_env()),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-    )
 
 
 class Gateway:
-    def __init__(self, name: str, fake_port: int, recording: bool, plain: bool = False) -> None:
+    def __init__(self, name: str, fake_port: int, recording: bool, code: Path, data_dir: str = "") -> None:
         self.name = name
         self.port, self.moto_port = free_port(), free_port()
-        self.data_dir = tempfile.mkdtemp(prefix=f"cgw-bench-logs-{name}-")
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"cgw-bench-logs-{name}-")
         env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT / "layers/common/python"),
+            "PYTHONPATH": str(code),
             "AUTH_TOKEN": ADMIN,
             "CURSOR_API_URL": f"http://127.0.0.1:{fake_port}",
             "LOG_LEVEL": "WARNING",
@@ -126,7 +86,7 @@ class Gateway:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        wait_http(self.url + "/health", timeout=60)
+        wait_http(self.url + "/health", timeout=600)
         answer = httpx.post(
             self.url + "/tokens/add",
             json={"tokens": [{"token": fake_jwt(), "alias": "bench"}]},
@@ -203,103 +163,6 @@ async def part_a(args: argparse.Namespace, on: Gateway, off: Gateway) -> None:
     )
 
 
-def seed(gateway: Gateway, rows: int) -> float:
-    """`rows` entries over the last 7 days, and the counters the recorder would have added for them."""
-    settings = Settings()
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    endpoint = f"http://127.0.0.1:{gateway.moto_port}"
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
-    store = DynamoRequestLogStore(
-        settings.request_logs_table, settings.usage_stats_table, settings.log_bodies_bucket, dynamodb=dynamodb
-    )
-    rng = random.Random(7)
-    now_ms = int(time.time() * 1000)
-    counters: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    labels: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    started = time.perf_counter()
-    batch: list[dict[str, Any]] = []
-    for _ in range(rows):
-        ts = now_ms - rng.randrange(7 * 86_400_000)
-        log_id = new_log_id(ts, rng.randbytes(10))
-        model, account, (key_id, key_name) = rng.choice(MODELS), rng.choice(ACCOUNTS), rng.choice(KEYS)
-        ok = rng.random() > 0.05
-        usage = {
-            "input": rng.randrange(50, 5000),
-            "output": rng.randrange(1, 800),
-            "cache_read": 0,
-            "cache_write": 0,
-        }
-        usage["total"] = usage["input"] + usage["output"]
-        doc = {
-            "id": log_id,
-            "ts_ms": ts,
-            "endpoint": rng.choice(["chat.completions", "messages"]),
-            "model": model,
-            "upstream_model": model,
-            "stream": True,
-            "status": "success" if ok else "failure",
-            "http_status": 200 if ok else 429,
-            "error": None if ok else {"error": "rate_limit_exceeded", "details": "slow down"},
-            "timing": {"total": 1.2, "first": 0.3, "chunks": 20},
-            "attempts": 1,
-            "protocol": "agent",
-            "account": {
-                "alias": account,
-                "key": "eyJhbG...abcd",
-                "user_id": "",
-                "email": f"{account}@example.com",
-                "stripe": None,
-            },
-            "api_key": {"id": key_id, "name": key_name},
-            "client": {"ip": "10.0.0.1", "user_agent": "bench"},
-            "usage": {**usage, "source": "upstream"} if ok else None,
-            "client_identity": "cli/bench",
-            "has_prompt": True,
-            "has_think": False,
-            "has_delays": True,
-        }
-        pk = base_partition(day_of(ts), shard_of(log_id, settings.log_shards))
-        batch.append(
-            {"PutRequest": {"Item": store._item(pk, sort_key(ts, log_id), doc, ts // 1000 + 30 * 86400)}}
-        )
-        done = Completed(
-            ts,
-            ok,
-            key_id,
-            key_name,
-            account,
-            f"{account}@example.com",
-            model,
-            model,
-            usage["input"] if ok else 0,
-            usage["output"] if ok else 0,
-            0,
-            0,
-            1200,
-            300,
-        )
-        for update in counter_updates(done):
-            for name, value in update.add.items():
-                counters[(update.pk, update.sk)][name] += value
-            labels[(update.pk, update.sk)].update(update.set)
-        if len(batch) == 25:
-            dynamodb.batch_write_item(RequestItems={settings.request_logs_table: batch})
-            batch = []
-    if batch:
-        dynamodb.batch_write_item(RequestItems={settings.request_logs_table: batch})
-    items = []
-    for (pk, sk), values in counters.items():
-        item = {"pk": {"S": pk}, "sk": {"S": sk}, "expires_at": {"N": str(now_ms // 1000 + 90 * 86400)}}
-        item.update({k: {"N": str(v)} for k, v in values.items()})
-        item.update({k: {"S": v} for k, v in labels[(pk, sk)].items()})
-        items.append({"PutRequest": {"Item": item}})
-    for i in range(0, len(items), 25):
-        dynamodb.batch_write_item(RequestItems={settings.usage_stats_table: items[i : i + 25]})
-    return time.perf_counter() - started
-
-
 def timed(method: str, url: str, body: Any = None, reps: int = 20) -> list[float]:
     headers = {"authorization": f"Bearer {ADMIN}"}
     out = []
@@ -312,31 +175,46 @@ def timed(method: str, url: str, body: Any = None, reps: int = 20) -> list[float
     return out
 
 
-def part_b(args: argparse.Namespace, gateway: Gateway) -> None:
-    routes = {
-        "summary 7d": ("GET", gateway.url + "/api/stats/token/summary?hours=168", None),
-        "logs first page": ("POST", gateway.url + "/logs/get", {"query": {"reverse": True, "limit": 50}}),
-    }
-    empty = {name: statistics.median(timed(*spec)) for name, spec in routes.items()}
-    seconds = seed(gateway, args.rows)
-    print(f"\nseeded {args.rows} logged requests over 7 days in {seconds:.1f} s")
-    page = httpx.post(
-        routes["logs first page"][1],
-        json=routes["logs first page"][2],
-        headers={"authorization": f"Bearer {ADMIN}"},
-        timeout=60,
-    ).json()
-    print(
-        f"  first page: {len(page['logs'])} entries, total {page['total']}, capped: {page['total_is_capped']}"
-    )
-    targets = {"summary 7d": 100.0, "logs first page": 200.0}
-    for name, spec in routes.items():
-        values = timed(*spec)
-        p50 = statistics.median(values)
+def part_b(args: argparse.Namespace, fake_port: int, empty: Gateway) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="cgw-bench-logs-filled-"))
+    kept = args.filled / f"rows-{args.rows}" if args.filled else None
+    if kept is not None and (kept / "state.sqlite3").exists():
+        print(f"\nfilled state: a copy of {kept} (made by an earlier run)")
+    else:
+        seconds = fill(kept or data_dir, args.rows)
+        print(f"\nfilled {kept or data_dir}: {args.rows} logged requests over 7 days in {seconds:.1f} s")
+    if kept is not None:
+        shutil.copy(kept / "state.sqlite3", data_dir / "state.sqlite3")
+    started = time.perf_counter()
+    filled = Gateway("filled", fake_port, True, args.code, str(data_dir))
+    try:
+        filled.start()
+        print(f"  serve restored them and answered /health in {time.perf_counter() - started:.1f} s")
+        paths = {
+            "summary 7d": ("GET", "/api/stats/token/summary?hours=168", None),
+            "logs first page": ("POST", "/logs/get", {"query": {"reverse": True, "limit": 50}}),
+        }
+        page = httpx.post(
+            filled.url + "/logs/get",
+            json=paths["logs first page"][2],
+            headers={"authorization": f"Bearer {ADMIN}"},
+            timeout=120,
+        ).json()
         print(
-            f"  {name:<16} p50 {p50:7.1f} ms  p90 {sorted(values)[int(len(values) * 0.9) - 1]:7.1f} ms  "
-            f"(empty store {empty[name]:.1f} ms, x{p50 / empty[name]:.1f}; target <= {targets[name]:.0f} ms)"
+            f"  first page: {len(page['logs'])} entries, total {page['total']}, "
+            f"capped: {page['total_is_capped']}"
         )
+        targets = {"summary 7d": 100.0, "logs first page": 200.0}
+        for name, (method, path, body) in paths.items():
+            base = statistics.median(timed(method, empty.url + path, body, args.reps))
+            values = timed(method, filled.url + path, body, args.reps)
+            p50 = statistics.median(values)
+            print(
+                f"  {name:<16} p50 {p50:7.1f} ms  p90 {sorted(values)[int(len(values) * 0.9) - 1]:7.1f} ms  "
+                f"(empty store {base:.1f} ms; target <= {targets[name]:.0f} ms)"
+            )
+    finally:
+        filled.stop()
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -351,21 +229,17 @@ async def main_async(args: argparse.Namespace) -> None:
     gateways = []
     try:
         wait_port(fake_port)
-        on, off = Gateway("on", fake_port, True, args.plain), Gateway("off", fake_port, False, args.plain)
-        print(
-            "stack:",
-            "embedded moto without persistence (--plain)"
-            if args.plain
-            else "cursor-gateway serve (make run)",
-        )
+        on, off = Gateway("on", fake_port, True, args.code), Gateway("off", fake_port, False, args.code)
+        print(f"stack: cursor-gateway serve (make run), code from {args.code}")
         gateways = [on, off]
         on.start()
         off.start()
-        part_zero()
+        if not args.skip_zero:
+            part_zero()
         if not args.skip_load:
             await part_a(args, on, off)
         if args.rows:
-            part_b(args, on)
+            part_b(args, fake_port, on)
     finally:
         for gateway in gateways:
             gateway.stop()
@@ -381,15 +255,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=100_000, help="logged requests for part B (0 skips it)")
     parser.add_argument("--skip-load", action="store_true", help="only part B")
+    parser.add_argument("--reps", type=int, default=20, help="timed calls per route in part B")
     parser.add_argument(
-        "--plain", action="store_true", help="gateways over moto without DATA_DIR persistence"
+        "--code",
+        type=Path,
+        default=ROOT / "layers/common/python",
+        help="package directory the gateways run (another checkout's, to compare before/after)",
     )
-    parser.add_argument("--serve-plain", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--filled", type=Path, help="keep the filled state under this directory and reuse it in later runs"
+    )
+    parser.add_argument("--skip-zero", action="store_true", help="skip the in-process recorder figure")
     args = parser.parse_args()
-    if args.serve_plain:
-        port, moto_port = (int(p) for p in args.serve_plain.split(","))
-        serve_plain(port, moto_port)
-        return
     asyncio.run(main_async(args))
 
 

@@ -38,6 +38,7 @@ BASE = (
 )
 SHORT = {"n": "requests", "i": "input", "o": "output", "c": "cache_read", "w": "cache_write"}
 DIMENSIONS = {"G": ("m", "u", "a", "k"), "K": ("m", "u", "a"), "A": ("m", "u", "k")}
+SHORT_DIMS = ("m", "u", "a", "k")
 HOURLY_READ_LIMIT = 24 * 62
 HOUR_MS = 3_600_000
 
@@ -169,8 +170,8 @@ def window(
         first = midnight.date() - timedelta(days=count - 1)
     else:
         first = midnight.date() - timedelta(days=midnight.weekday() + 7 * (count - 1))
-    start = datetime(first.year, first.month, first.day, tzinfo=zone(tz))
-    return Window(_floor_hour(int(start.timestamp() * 1000)), end, tz)
+    first_hour = datetime(first.year, first.month, first.day, tzinfo=zone(tz))
+    return Window(_floor_hour(int(first_hour.timestamp() * 1000)), end, tz)
 
 
 def _unit_ms(granularity: str) -> int:
@@ -219,6 +220,16 @@ def breakdown_values(items: Iterable[Mapping[str, Any]], dim: str) -> set[str]:
         for name in item:
             if name.startswith(dim + "#") and name.endswith("#n"):
                 found.add(name[len(dim) + 1 : -2])
+    return found
+
+
+def breakdown_dimensions(items: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """breakdown_values for every dimension at once (one pass over the attribute names)."""
+    found: dict[str, set[str]] = {dim: set() for dim in SHORT_DIMS}
+    for item in items:
+        for name in item:
+            if name[1:2] == "#" and name.endswith("#n") and name[0] in found:
+                found[name[0]].add(name[2:-2])
     return found
 
 

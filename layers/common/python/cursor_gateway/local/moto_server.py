@@ -14,7 +14,8 @@ like AWS, and neither possible through ThreadedMotoServer, which builds its WSGI
 - a `wrap` hook sees every request (`local.state` saves state after writes).
 
 It also makes TransactWriteItems cost what its items cost, not what the table holds
-(`moto_tables.install_item_rollback`; moto copies whole tables to be able to roll back).
+(`moto_tables.install_item_rollback`; moto copies whole tables to be able to roll back), and simple
+counter updates and partition queries cost what they touch (`moto_fast_paths`).
 
 Server mode, not `mock_aws`, because in-process moto is not thread-safe under concurrent writes.
 """
@@ -29,6 +30,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from cursor_gateway.local.moto_fast_paths import install_fast_paths
 from cursor_gateway.local.moto_tables import install_item_rollback
 
 DYNAMODB_WRITES = frozenset(
@@ -75,7 +77,8 @@ def _serialized(app: Any, locked: Callable[[dict[str, Any]], bool]) -> Any:
 
     def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not locked(environ):
-            return app(environ, start_response)
+            answer: Iterable[bytes] = app(environ, start_response)
+            return answer
         with lock:
             # Drain the body inside the lock: moto may do its work lazily while the body is iterated.
             result = app(environ, start_response)
@@ -109,6 +112,7 @@ class EmbeddedMoto:
         # werkzeug logs one line per request; that is moto noise in the gateway's console.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         install_item_rollback()
+        install_fast_paths()
         app: Any = atomic_dynamodb_items(DomainDispatcherApplication(create_backend_app))
         if self._wrap is not None:
             app = self._wrap(app)

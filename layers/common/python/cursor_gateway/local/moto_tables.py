@@ -20,6 +20,9 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
+
+from cursor_gateway.local.moto_fast_reads import blank_item, changed
 
 
 def table_name(value: str) -> str:
@@ -55,18 +58,32 @@ class MotoTables:
                 table.items[hash_value] = item
             else:
                 table.items[hash_value][range_value] = item
+            changed(table, hash_value)
             loaded += 1
         return loaded
 
     def items(self, name: str) -> Iterator[dict[str, Any]]:
-        for item in self._table(name).all_items():
+        # Table.all_items, not the instance's: a Query in flight may narrow it (moto_fast_paths).
+        for item in Table.all_items(self._table(name)):
             yield item.to_json()["Attributes"]
+
+
+def moto_object(account: str, bucket: str, key: str) -> tuple[str, str, bytes] | None:
+    """(ETag, Content-Type, body) of an object of the embedded moto's S3, read in-process (the local
+    state saves every object written: through the HTTP API that was a second request per write);
+    None when there is no such object (or a delete marker is the current version)."""
+    from moto.s3.models import FakeKey, s3_backends
+
+    found = s3_backends[account]["global"].get_object(bucket, key)
+    if not isinstance(found, FakeKey):
+        return None
+    return found.etag, str(found.metadata.get("Content-Type", "")), found.value
 
 
 def _validated_item(hash_value: DynamoType, range_value: DynamoType | None, attrs: dict[str, Any]) -> Item:
     """`Item(...)` without its size check, which re-measures the whole item on every attribute it sets
     (quadratic; 95% of a 100,000-item load). moto's own Item.__deepcopy__ skips it the same way."""
-    item = Item.__new__(Item)
+    item = blank_item()
     item.hash_key, item.range_key = hash_value, range_value
     values = LimitedSizeDict.__new__(LimitedSizeDict)
     dict.__init__(values, ((name, _dynamo_type(value)) for name, value in attrs.items()))
@@ -134,12 +151,33 @@ def _backup_named_items(
         operation = next(iter(entry.values()))
         table = backend.get_table(table_name(str(operation["TableName"])))
         hash_value, range_value = _key_values(table, operation.get("Item") or operation["Key"])
-        saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        saved.append((table, hash_value, range_value, _copied(table.get_item(hash_value, range_value))))
         tables[id(table)] = table
     return saved, list(tables.values())
 
 
+def _copied(item: Item | None) -> Item | None:
+    """A copy as good as copy.deepcopy for a rollback, at a third of its cost: scalar values (strings,
+    numbers, binary) are immutable, so only lists, maps and sets are copied deeply."""
+    if item is None:
+        return None
+    copied = blank_item()
+    copied.hash_key, copied.range_key = item.hash_key, item.range_key
+    values = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(
+        values,
+        ((name, _dynamo_type({value.type: value.value}) if value.type in _SCALARS else copy.deepcopy(value))
+         for name, value in item.attrs.items()),
+    )  # fmt: skip
+    copied.attrs = values
+    return copied
+
+
+_SCALARS = frozenset({"S", "N", "B", "BOOL", "NULL"})
+
+
 def _put_back(table: Any, hash_value: DynamoType, range_value: DynamoType | None, item: Item | None) -> None:
+    changed(table, hash_value)
     if range_value is None:
         if item is None:
             table.items.pop(hash_value, None)

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from cursor_gateway.local.moto_server import dynamodb_write
-from cursor_gateway.local.moto_tables import MotoTables, table_name
+from cursor_gateway.local.moto_tables import MotoTables, moto_object, table_name
 from cursor_gateway.local.snapshot_format import import_snapshots
 from cursor_gateway.local.state_store import (
     SavedObject,
@@ -202,6 +202,14 @@ class LocalState:
         return changed + list(saved)  # what is left in `saved` is gone from moto
 
     def _fetch(self, bucket: str, key: str) -> SavedObject | None:
+        try:
+            found = moto_object(self._account, bucket, key)
+        except Exception:  # not moto's usual shapes (a bucket gone, a newer moto): ask over HTTP
+            log.debug(
+                "in-process read of s3://%s/%s failed; reading it over HTTP", bucket, key, exc_info=True
+            )
+        else:
+            return None if found is None else SavedObject(bucket, key, found[0], found[1], found[2])
         try:
             answer = self.s3.get_object(Bucket=bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:

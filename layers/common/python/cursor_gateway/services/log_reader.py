@@ -11,9 +11,7 @@ Expired entries (TTL deletion lags) and entries older than the clear epoch are o
 from __future__ import annotations
 
 import base64
-import csv
 import heapq
-import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +28,14 @@ from cursor_gateway.domain.request_logs import (
     rfc3339,
 )
 from cursor_gateway.errors import InvalidRequest, NotFound
+from cursor_gateway.services.log_formats import (
+    ENDPOINT_PATHS,
+    PROTOCOLS,
+    csv_chunks,
+    error_message,
+    is_error,
+    searchable,
+)
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.request_logs import (
     BY_ACCOUNT,
@@ -42,30 +48,6 @@ from cursor_gateway.storage.request_logs import (
 
 EVALUATION_CAP = 10_000
 EXPORT_MAX_ROWS = 100_000
-ENDPOINT_PATHS = {
-    "chat.completions": "/v1/chat/completions",
-    "messages": "/v1/messages",
-    "responses": "/v1/responses",
-}
-PROTOCOLS = {"chat.completions": "openai", "messages": "anthropic", "responses": "openai"}
-EXPORT_COLUMNS = (
-    "id",
-    "timestamp",
-    "endpoint",
-    "model",
-    "upstream_model",
-    "account",
-    "api_key_id",
-    "stream",
-    "status",
-    "http_status",
-    "total_time",
-    "ttft",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "error",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +56,17 @@ class Viewer:
 
     admin: bool
     key_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Where a listing reads: sk bounds, the (index, partition) pairs in reading order, and the days
+    (empty when one key's or one account's index partition holds everything)."""
+
+    lo: str
+    hi: str
+    partitions: list[tuple[str, str]]
+    days: list[str]
 
 
 def _sk(doc: dict[str, Any]) -> str:
@@ -115,8 +108,7 @@ class LogReader:
             hi, lo = (last, lo) if descending else (hi, last)
             batch = 1000  # past the first page, fewer and larger reads (each Query has a fixed cost)
 
-    def _entries(self, query: LogQuery, viewer: Viewer, cursor_sk: str) -> Iterator[dict[str, Any]]:
-        """Entries of the window in order, from the narrowest partition the query allows."""
+    def _window(self, query: LogQuery, viewer: Viewer, cursor_sk: str) -> _Window:
         now = self.now_ms()
         floor = max(
             query.start_ms,
@@ -124,17 +116,30 @@ class LogReader:
             now - int(self.settings.log_retention_days * 86_400_000),
         )
         lo, hi = sort_key(floor, ""), sort_key(query.end_ms, "~")
-        descending = query.reverse
         if cursor_sk:
-            hi, lo = (min(hi, cursor_sk), lo) if descending else (hi, max(lo, cursor_sk))
+            hi, lo = (min(hi, cursor_sk), lo) if query.reverse else (hi, max(lo, cursor_sk))
         key_id = viewer.key_id if not viewer.admin else query.filters.get("api_key_id", "")
         account = query.filters.get("account", "")
         if key_id or account:
             index, partition = (BY_KEY, "KEY#" + key_id) if key_id else (BY_ACCOUNT, "ACCT#" + account)
-            stream = self._stream(index, partition, lo, hi, descending)
+            return _Window(lo, hi, [(index, partition)], [])
+        days = days_between(floor, query.end_ms)
+        days = days[::-1] if query.reverse else days
+        return _Window(
+            lo, hi, [("", base_partition(d, s)) for d in days for s in range(self.store.shards)], days
+        )
+
+    def _entries(self, query: LogQuery, viewer: Viewer, cursor_sk: str) -> Iterator[dict[str, Any]]:
+        """Entries of the window in order, from the narrowest partition the query allows."""
+        return self._read(self._window(query, viewer, cursor_sk), query.reverse, cursor_sk)
+
+    def _read(self, window: _Window, descending: bool, cursor_sk: str) -> Iterator[dict[str, Any]]:
+        lo, hi = window.lo, window.hi
+        if window.days:
+            stream = self._days(window.days, lo, hi, descending)
         else:
-            days = days_between(floor, query.end_ms)
-            stream = self._days(days[::-1] if descending else days, lo, hi, descending)
+            (index, partition), *_ = window.partitions
+            stream = self._stream(index, partition, lo, hi, descending)
         for doc in stream:
             if _sk(doc) != cursor_sk:
                 yield doc
@@ -154,23 +159,11 @@ class LogReader:
         cursor_sk = _decode_cursor(query.cursor) if query.cursor else ""
         offset = 0 if cursor_sk else query.offset
         now = self.now_ms()
-        logs: list[dict[str, Any]] = []
-        matched = 0
-        next_cursor, capped = "", False
-        for evaluated, doc in enumerate(self._entries(query, viewer, cursor_sk), start=1):
-            if matches(doc, query, now, self.stale_after_ms):
-                matched += 1
-                if matched > offset and len(logs) < query.limit:
-                    logs.append(doc)
-                elif len(logs) == query.limit and not next_cursor:
-                    next_cursor = _sk(logs[-1])
-            if evaluated >= EVALUATION_CAP:
-                capped = True
-                if len(logs) < query.limit:
-                    next_cursor = _sk(doc)  # the evaluation stopped before the page filled: go on from here
-                break
-        if capped and not next_cursor and logs:
-            next_cursor = _sk(logs[-1])
+        window = self._window(query, viewer, cursor_sk)
+        if not cursor_sk and offset + query.limit < EVALUATION_CAP and _unfiltered(query, window):
+            logs, matched, capped, next_cursor = self._counted_page(query, window, offset)
+        else:
+            logs, matched, capped, next_cursor = self._evaluated_page(query, window, offset, cursor_sk, now)
         shaped = [self.present(doc, viewer) for doc in logs]
         if query.include_chain:
             for entry, doc in zip(shaped, logs, strict=True):
@@ -186,6 +179,53 @@ class LogReader:
         if viewer.admin:
             body["active"] = active
         return body
+
+    def _evaluated_page(
+        self, query: LogQuery, window: _Window, offset: int, cursor_sk: str, now: int
+    ) -> tuple[list[dict[str, Any]], int, bool, str]:
+        """The page, the matches counted (capped) and the cursor, filtering entry by entry."""
+        logs: list[dict[str, Any]] = []
+        matched = 0
+        next_cursor, capped = "", False
+        for evaluated, doc in enumerate(self._read(window, query.reverse, cursor_sk), start=1):
+            if matches(doc, query, now, self.stale_after_ms):
+                matched += 1
+                if matched > offset and len(logs) < query.limit:
+                    logs.append(doc)
+                elif len(logs) == query.limit and not next_cursor:
+                    next_cursor = _sk(logs[-1])
+            if evaluated >= EVALUATION_CAP:
+                capped = True
+                if len(logs) < query.limit:
+                    next_cursor = _sk(doc)  # the evaluation stopped before the page filled: go on from here
+                break
+        if capped and not next_cursor and logs:
+            next_cursor = _sk(logs[-1])
+        return logs, matched, capped, next_cursor
+
+    def _counted_page(
+        self, query: LogQuery, window: _Window, offset: int
+    ) -> tuple[list[dict[str, Any]], int, bool, str]:
+        """`_evaluated_page` when every entry matches (the console's first page): the page is read, and the
+        rest is counted where it is stored (Select=COUNT, up to the cap) instead of being fetched and
+        parsed. Same answer: the page's entries, min(entries, cap), capped at the cap, and a cursor when
+        an entry follows the page within the cap."""
+        logs: list[dict[str, Any]] = []
+        for doc in self._read(window, query.reverse, ""):
+            logs.append(doc)
+            if len(logs) == offset + query.limit:
+                break
+        logs = logs[offset:]
+        counted = 0
+        for index, partition in window.partitions:
+            counted += self.store.count(
+                index, partition, window.lo, window.hi, limit=EVALUATION_CAP - counted
+            )
+            if counted >= EVALUATION_CAP:
+                break
+        matched = min(counted, EVALUATION_CAP)
+        more = matched > offset + len(logs)
+        return logs, matched, counted >= EVALUATION_CAP, _sk(logs[-1]) if logs and more else ""
 
     def present(self, doc: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
         return present(
@@ -246,7 +286,7 @@ class LogReader:
         docs = self._export_docs(query, viewer)
         if fmt == "ndjson":
             return (json.dumps(self.present(d, viewer), ensure_ascii=False).encode() + b"\n" for d in docs)
-        return self._csv(docs, viewer)
+        return csv_chunks(self.present(d, viewer) for d in docs)
 
     def _export_docs(self, query: LogQuery, viewer: Viewer) -> Iterator[dict[str, Any]]:
         now, rows = self.now_ms(), 0
@@ -256,40 +296,6 @@ class LogReader:
             if matches(doc, query, now, self.stale_after_ms):
                 rows += 1
                 yield doc
-
-    def _csv(self, docs: Iterator[dict[str, Any]], viewer: Viewer) -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        for doc in docs:
-            e = self.present(doc, viewer)
-            usage = e["usage"] or {}
-            error = e["error"]
-            writer.writerow(
-                [
-                    e["id"],
-                    e["timestamp"],
-                    e["endpoint"],
-                    e["model"],
-                    e["upstream_model"] or "",
-                    e["token_info"]["alias"],
-                    e["api_key"]["id"],
-                    e["stream"],
-                    e["status"],
-                    e["http_status"] or "",
-                    e["timing"]["total"],
-                    e["timing"]["first"] if e["timing"]["first"] is not None else "",
-                    usage.get("input", ""),
-                    usage.get("output", ""),
-                    usage.get("cache_read", ""),
-                    (error.get("error", "") if isinstance(error, dict) else error or ""),
-                ]
-            )
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode()
 
     # -- Antigravity's /api/logs ----------------------------------------------------------------------------
 
@@ -306,9 +312,9 @@ class LogReader:
         for evaluated, doc in enumerate(self._entries(query, viewer, "")):
             if evaluated >= EVALUATION_CAP:
                 return
-            if errors_only and not _is_error(doc, now, self.stale_after_ms):
+            if errors_only and not is_error(doc, now, self.stale_after_ms):
                 continue
-            if needle and needle not in _searchable(doc):
+            if needle and needle not in searchable(doc):
                 continue
             yield doc
 
@@ -326,7 +332,7 @@ class LogReader:
             "mapped_model": doc.get("upstream_model"),
             "account_email": account.get("email") or account.get("alias"),
             "client_ip": (doc.get("client") or {}).get("ip") if viewer.admin else None,
-            "error": _error_message(doc.get("error")),
+            "error": error_message(doc.get("error")),
             "request_body": None,
             "response_body": None,
             "input_tokens": usage.get("input"),
@@ -345,35 +351,12 @@ class LogReader:
         return entry
 
 
-def _is_error(doc: dict[str, Any], now_ms: int, stale_after_ms: int) -> bool:
-    from cursor_gateway.domain.request_logs import effective_status
-
-    status, _ = effective_status(doc, now_ms, stale_after_ms)
-    http = doc.get("http_status") or 0
-    return status == "failure" or not 200 <= http < 400
-
-
-def _searchable(doc: dict[str, Any]) -> str:
-    account = doc.get("account") or {}
-    parts = [
-        ENDPOINT_PATHS.get(doc.get("endpoint", ""), doc.get("endpoint", "")),
-        "POST",
-        doc.get("model"),
-        doc.get("upstream_model"),
-        str(doc.get("http_status") or ""),
-        account.get("email"),
-        account.get("alias"),
-        (doc.get("client") or {}).get("ip"),
-    ]
-    return " ".join(str(p) for p in parts if p).lower()
-
-
-def _error_message(error: Any) -> str | None:
-    if error is None:
-        return None
-    if isinstance(error, dict):
-        return f"{error.get('error')}: {error.get('details')}"
-    return str(error)
+def _unfiltered(query: LogQuery, window: _Window) -> bool:
+    """Every entry of the window matches: no filter beyond the partition the entries are read from."""
+    if query.impossible:
+        return False
+    implied = {BY_KEY: "api_key_id", BY_ACCOUNT: "account"}.get(window.partitions[0][0])
+    return all(name == implied for name in query.filters)
 
 
 def _encode_cursor(sk: str, reverse: bool) -> str:

@@ -23,8 +23,11 @@ A trace ends once (the first outcome wins); `succeed()`, `fail(exc)` and `discon
 when a route does not iterate through `watch`. A trace dropped without an outcome ends as a disconnect.
 
 `begin` and `finish` never wait for storage: each submits a job to a small thread pool and returns in
-microseconds. The pending entry is written first; the completion (S3 body, then ONE conditional
-transaction that finalises the entry and adds every counter, storage.request_logs) is chained after it.
+microseconds. The pending entry is written PENDING_DELAY_SECONDS after `begin`, and only if the request is
+still running then (so it never competes with the first byte, and a short request writes one entry, not
+two); the completion (S3 body, then ONE conditional transaction that finalises the entry and adds every
+counter, storage.request_logs) is chained after the pending write when there was one. An instance that
+dies within that delay leaves no entry (its request was not counted either, as with any interrupted one).
 A failing store never reaches the caller: failures are counted (`health()`), and a backlog over
 `MAX_BACKLOG` drops new writes (counted too) instead of growing without bound. On Lambda the process may
 freeze once the response ends, so there the routes await `settled()` after their last byte (the client
@@ -35,10 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,9 +55,15 @@ from cursor_gateway.services.request_trace import RequestTrace
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.request_logs import RequestLogStore
 
+# RequestTrace is re-exported: routes type their traces with it from here.
+__all__ = ["MAX_BACKLOG", "PENDING_DELAY_SECONDS", "RecordedCaller", "RequestRecorder", "RequestTrace"]
+
 log = logging.getLogger("cursor_gateway.request_log")
 
 MAX_BACKLOG = 10_000
+# The pending entry is written this long after a request starts, if it is still running then: it never
+# competes with the request's first byte, and a request that ends sooner writes only its final entry.
+PENDING_DELAY_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,7 @@ class RequestRecorder:
         clock: Callable[[], float] = time.time,
         entropy: Callable[[int], bytes] = os.urandom,
         wait_for_writes: bool | None = None,
+        pending_delay: float = PENDING_DELAY_SECONDS,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -83,6 +95,14 @@ class RequestRecorder:
         )
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="request-log")
         self._lock = threading.Lock()
+        self.pending_delay = pending_delay
+        # Pending writes not yet due: log id -> (the trace, weakly: one dropped unfinished must still be
+        # collected and end as a disconnect; the doc at begin); `_due` orders them by time.
+        self._waiting: dict[str, tuple[weakref.ref[RequestTrace], dict[str, Any]]] = {}
+        self._due: list[tuple[float, str]] = []
+        # Re-entrant: a trace dropped while this is held ends (its __del__) in this same thread.
+        self._pending = threading.Condition(threading.RLock())
+        self._timer: threading.Thread | None = None
         self.in_flight = 0
         self.backlog = 0
         self.write_failures = 0
@@ -117,28 +137,57 @@ class RequestRecorder:
         with self._lock:
             self.in_flight += 1
         if self.settings.request_recording and self.settings.request_logs_limit > 0:
-            doc = dict(trace.doc)
-            trace.begun = self._submit(
-                self.store.put_pending, trace.pk, trace.sk, doc, self._entry_expiry(ts_ms)
-            )
+            with self._pending:
+                self._waiting[log_id] = (weakref.ref(trace), dict(trace.doc))
+                heapq.heappush(self._due, (time.monotonic() + self.pending_delay, log_id))
+                if self._timer is None:
+                    self._timer = threading.Thread(
+                        target=self._write_due, name="request-log-pending", daemon=True
+                    )
+                    self._timer.start()
+                self._pending.notify()
         return trace
 
     def health(self) -> dict[str, Any]:
+        with self._pending:
+            waiting = len(self._waiting)  # pending writes not yet due are writes still to do
         with self._lock:
             return {
                 "in_flight": self.in_flight,
-                "log_write_backlog": self.backlog,
+                "log_write_backlog": self.backlog + waiting,
                 "log_write_failures": self.write_failures,
                 "log_writes_dropped": self.dropped,
             }
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every submitted write has run (tests, shutdown)."""
+        """Write the pending entries not yet due, then wait until every submitted write has run (tests,
+        shutdown)."""
+        with self._pending:
+            for log_id in list(self._waiting):
+                self._write_pending(log_id)
         deadline = time.monotonic() + timeout
         while self.backlog and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
 
     # -- internals ----------------------------------------------------------------------------------------
+
+    def _write_due(self) -> None:
+        """The timer thread: writes each pending entry once it is due, if its request is still running."""
+        with self._pending:
+            while True:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._pending.wait(None if not self._due else self._due[0][0] - time.monotonic())
+                _, log_id = heapq.heappop(self._due)
+                self._write_pending(log_id)
+
+    def _write_pending(self, log_id: str) -> None:
+        """Submit a waiting pending write (the caller holds `_pending`)."""
+        waiting = self._waiting.pop(log_id, None)
+        trace = waiting[0]() if waiting is not None else None
+        if waiting is not None and trace is not None:
+            trace.begun = self._submit(
+                self.store.put_pending, trace.pk, trace.sk, waiting[1], self._entry_expiry(trace.ts_ms)
+            )
 
     def _entry_expiry(self, ts_ms: int) -> int:
         return ts_ms // 1000 + int(self.settings.log_retention_days * 86400)
@@ -175,6 +224,11 @@ class RequestRecorder:
     def _finish(self, trace: RequestTrace) -> None:
         with self._lock:
             self.in_flight -= 1
+        with self._pending:
+            # Ended before its pending write was due: that write is not needed (the completion writes the
+            # entry whole). Under the lock: `trace.begun` is final once the trace is not waiting.
+            self._waiting.pop(trace.id, None)
+            begun = trace.begun
         if not self.settings.request_recording:
             trace.submitted = True
             return
@@ -220,10 +274,10 @@ class RequestRecorder:
             trace.finished = self._submit(*job)
             trace.submitted = True
 
-        if trace.begun is None or trace.begun.done():
+        if begun is None or begun.done():
             submit_completion()
         else:
-            trace.begun.add_done_callback(submit_completion)  # after the pending write, never before it
+            begun.add_done_callback(submit_completion)  # after the pending write, never before it
 
     def _complete(
         self, log_id: str, entry: Any, counters: Any, ttl: dict[str, int], body_ref: Any, body: Any

@@ -19,6 +19,7 @@ from cursor_gateway.domain.usage_stats import (
     HOUR_MS,
     Window,
     add_into,
+    breakdown_dimensions,
     breakdown_values,
     empty_counters,
     item_start_ms,
@@ -131,11 +132,10 @@ class UsageStatsService:
         result = shaped(total)
         result.pop("request_count")
         result["total_requests"] = total["requests"]
-        result["unique_accounts"] = len(breakdown_values(items, "a"))
-        result["unique_models"] = len(breakdown_values(items, "m"))
-        result["unique_api_keys"] = (
-            len(breakdown_values(items, "k")) if admin else (1 if total["requests"] else 0)
-        )
+        dims = breakdown_dimensions(items)
+        result["unique_accounts"] = len(dims["a"])
+        result["unique_models"] = len(dims["m"])
+        result["unique_api_keys"] = len(dims["k"]) if admin else (1 if total["requests"] else 0)
         tz = query.window.tz
         result["window"] = {
             "from": rfc3339(query.window.start_ms, tz),

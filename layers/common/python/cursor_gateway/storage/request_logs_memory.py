@@ -103,6 +103,9 @@ class InMemoryRequestLogStore:
         keyed.sort(key=lambda pair: pair[0], reverse=descending)
         return [doc for _, doc in keyed[:limit]]
 
+    def count(self, index: str, partition: str, lo: str, hi: str, *, limit: int) -> int:
+        return len(self.query(index, partition, lo, hi, descending=False, limit=limit))
+
     def put_body(self, key: str, body: dict[str, Any]) -> None:
         self._check()
         self.bodies[key] = gzip.compress(json.dumps(body).encode())
