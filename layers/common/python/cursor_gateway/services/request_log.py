@@ -221,7 +221,7 @@ class RequestRecorder:
                 self.write_failures += 1
                 self.last_failure = reason[:200]
 
-    def _finish(self, trace: RequestTrace) -> None:
+    def finish(self, trace: RequestTrace) -> None:
         with self._lock:
             self.in_flight -= 1
         with self._pending:

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
@@ -18,10 +18,8 @@ from cursor_gateway.domain.chat import ChatRequest, TextDelta, ThinkingDelta, To
 from cursor_gateway.domain.request_logs import day_of
 from cursor_gateway.domain.tokens import mask_secret
 from cursor_gateway.errors import GatewayError
-from cursor_gateway.storage.request_logs import base_partition, shard_of, sort_key
-
-if TYPE_CHECKING:
-    from cursor_gateway.services.request_log import RequestRecorder
+from cursor_gateway.settings import Settings
+from cursor_gateway.storage.request_logs import RequestLogStore, base_partition, shard_of, sort_key
 
 log = logging.getLogger("cursor_gateway.request_log")
 T = TypeVar("T")
@@ -30,10 +28,23 @@ MAX_DELAYS = 5_000
 TRUNCATED = "\n[truncated by the gateway: {} more bytes]"
 
 
+class TraceOwner(Protocol):
+    """What a trace needs from the recorder that made it (services.request_log.RequestRecorder).
+
+    A protocol rather than an import, so the recorder module imports this one and never the reverse.
+    """
+
+    store: RequestLogStore
+    settings: Settings
+    wait_for_writes: bool
+
+    def finish(self, trace: RequestTrace) -> None: ...
+
+
 class RequestTrace:
     """One request being recorded. Every method is cheap and never raises into the route."""
 
-    def __init__(self, recorder: RequestRecorder, log_id: str, ts_ms: int) -> None:
+    def __init__(self, recorder: TraceOwner, log_id: str, ts_ms: int) -> None:
         self.recorder = recorder
         self.id = log_id
         self.ts_ms = ts_ms
@@ -159,7 +170,7 @@ class RequestTrace:
         self.doc["timing"]["total"] = round(time.perf_counter() - self.started, 4)
         self.doc["has_delays"] = bool(self._delays)
         try:
-            self.recorder._finish(self)
+            self.recorder.finish(self)
         except Exception:  # never into the route
             log.exception("could not record request %s", self.id)
 
