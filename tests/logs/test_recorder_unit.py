@@ -105,3 +105,15 @@ def test_a_trace_dropped_unfinished_ends_as_a_disconnect() -> None:
     settle(recorder)
     [item] = store.items.values()
     assert item["status"] == "failure" and '"client_disconnected"' in item["doc"]
+
+
+def test_flush_writes_the_pending_entries_not_yet_due_before_the_stack_closes() -> None:
+    # The local stack calls flush() after its server stopped (no event loop left), before moto goes.
+    store = InMemoryRequestLogStore()
+    recorder = RequestRecorder(store, Settings(), clock=Clock(1_780_000_000.0))
+    trace = recorder.begin(endpoint="chat", model="m", stream=True, caller=RecordedCaller("admin", "admin"))
+    assert store.items == {}  # the pending write waits (PENDING_DELAY_SECONDS) for a request still running
+    recorder.flush()
+    [item] = store.items.values()
+    assert item["status"] == "pending" and recorder.health()["log_write_backlog"] == 0
+    assert trace.id in item["doc"]

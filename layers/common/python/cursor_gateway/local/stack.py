@@ -282,6 +282,15 @@ def _serve(
         sock.close()
         if schedule is not None:
             schedule.stop()
+        _flush_request_logs(app)
+
+
+def _flush_request_logs(app: Any) -> None:
+    """The request-log writes still queued when the server stops (a Ctrl-C during a chat) go to moto
+    now, while it still runs: after `_aws` closes the saved state they would fail with a traceback."""
+    services = getattr(app.state, "services_instance", None)  # None: no request came in at all
+    if services is not None and "request_log" in vars(services):  # built by the first chat-like request
+        services.request_log.flush()
 
 
 def export_state_from_args(args: argparse.Namespace) -> int:

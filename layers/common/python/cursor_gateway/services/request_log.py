@@ -162,12 +162,23 @@ class RequestRecorder:
     async def drain(self, timeout: float = 10.0) -> None:
         """Write the pending entries not yet due, then wait until every submitted write has run (tests,
         shutdown)."""
-        with self._pending:
-            for log_id in list(self._waiting):
-                self._write_pending(log_id)
+        self._submit_waiting()
         deadline = time.monotonic() + timeout
         while self.backlog and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """`drain` for a caller without an event loop: the local stack after its server stopped, which
+        must let the last writes reach moto before it closes the saved state under them."""
+        self._submit_waiting()
+        deadline = time.monotonic() + timeout
+        while self.backlog and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def _submit_waiting(self) -> None:
+        with self._pending:
+            for log_id in list(self._waiting):
+                self._write_pending(log_id)
 
     # -- internals ----------------------------------------------------------------------------------------
 
