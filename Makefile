@@ -49,7 +49,7 @@ chromium:
 	    exit 1; \
 	  fi; }
 
-# README screenshots (docs/img/) taken by the browser tests' own stack and browser.
+# Admin-console screenshots (docs/img/, shown in docs/admin-console.md) taken by the browser tests' own stack and browser.
 screenshots: venv chromium
 	$(BIN)/python infra/scripts/screenshots.py
 

@@ -1,4 +1,4 @@
-"""Take the README's screenshots (docs/img/dashboard.png, docs/img/logs.png) with the browser tests' own
+"""Take the admin-console screenshots (docs/img/dashboard.png, docs/img/logs.png) with the browser tests' own
 tooling: the `make run` stack with the fake Cursor behind it, Debian's chromium, a little traffic.
 
     make screenshots          # or: .venv/bin/python infra/scripts/screenshots.py [--out docs/img]

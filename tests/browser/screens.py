@@ -1,4 +1,4 @@
-"""The README's screenshots (dashboard and logs pages), taken on the browser tests' stack with a little
+"""The admin-console screenshots (docs/admin-console.md) (dashboard and logs pages), taken on the browser tests' stack with a little
 traffic first. `infra/scripts/screenshots.py` writes them to docs/img/; the browser tests run the same
 code into a temporary directory, so the tooling cannot rot."""
 

@@ -1,7 +1,8 @@
 """OpenAI `/v1/chat/completions` request -> domain `ChatRequest` (pure).
 
-The parameter table below is published in the README: every parameter is honoured, ignored (and
-listed in the `x-ignored-params` response header), or rejected with a 400 that names it.
+The parameter table below is published in docs/api.md ("Request parameters"): every parameter is
+honoured, ignored (and listed in the `x-ignored-params` response header), or rejected with a 400
+that names it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """One typed settings object, read from the environment once (lazily, never at import time).
 
 Every setting is declared in `SETTINGS` with its default and meaning (the tables of `settings.env` and
-`settings.env_features`); that table feeds the README and `GET /env-example`. Explicit arguments beat
-the environment: tests build `Settings(...)` directly.
+`settings.env_features`); that table feeds docs/configuration.md and `GET /env-example`.
+Explicit arguments beat the environment: tests build `Settings(...)` directly.
 
 A package only so that those tables live beside this module (and count as settings for the layering
 rules); `from cursor_gateway.settings import Settings` is the import everywhere.

@@ -2,8 +2,8 @@
 the runtime config's environment twins, keys, the token pool, the local stack and the AWS deployment.
 
 `settings.SETTINGS` joins this table with `settings.env_features.FEATURE_SETTINGS` (the optional
-features); it feeds the README and `GET /env-example`. A new setting gets a `SettingSpec` in the table of
-its area and a field of the same name, lower case, on `settings.Settings`.
+features); it feeds docs/configuration.md and `GET /env-example`. A new setting gets a `SettingSpec`
+in the table of its area and a field of the same name, lower case, on `settings.Settings`.
 """
 
 from __future__ import annotations

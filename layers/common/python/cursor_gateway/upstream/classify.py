@@ -25,7 +25,7 @@ from cursor_gateway.errors import (
 
 VERSION_SETTING_HINT = (
     "Cursor refused this client version or RPC. Set CURSOR_CLIENT_VERSION to a current Cursor build "
-    "(see the README's 'When Cursor changes')."
+    "(see docs/protocol.md, 'When Cursor changes')."
 )
 _UPGRADE_TEXT = re.compile(r"update required|outdated|upgrade|deprecated|latest version|too old", re.I)
 # Plan/mode refusals can also say "Upgrade to version X" ("Model not allowed ... only available with Max
