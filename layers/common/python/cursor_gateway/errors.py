@@ -158,8 +158,8 @@ class UpstreamVersionGate(UpstreamError):
     code = "upstream_version_gate"
     retryable = False
 
-    def __init__(self, message: str, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, headers=headers)
         self.headers.setdefault("x-should-retry", "false")
 
 

@@ -28,7 +28,7 @@ from cursor_gateway.errors import GatewayError
 from cursor_gateway.settings import Settings
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     analytics = sub.add_parser("analytics", help="pull Cursor's Admin API analytics (AI code tracking)")
     commands = analytics.add_subparsers(dest="analytics_command", required=True)
 

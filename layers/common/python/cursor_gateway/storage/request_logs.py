@@ -23,7 +23,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from cursor_gateway.domain.usage_stats import CounterUpdate
 from cursor_gateway.errors import GatewayError
@@ -49,7 +49,7 @@ def _translated(method: F) -> F:
         except (BotoCoreError, ClientError) as exc:
             raise LogStoreUnavailable(f"The request-log store is unavailable ({type(exc).__name__})") from exc
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)  # wraps() keeps the signature; mypy cannot see that through the decorator
 
 
 BY_KEY = "by-key"

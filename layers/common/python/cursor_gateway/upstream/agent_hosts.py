@@ -65,7 +65,7 @@ def parse_agent_urls(payload: bytes) -> AgentUrls:
         urls = [url for _field, value in sorted(_strings(inner)) if (url := _url(value))]
         if not urls:
             continue
-        labels = {urlsplit(u).hostname.split(".", 1)[0]: u for u in urls}  # type: ignore[union-attr]
+        labels = {(urlsplit(u).hostname or "").split(".", 1)[0]: u for u in urls}
         if "agent" in labels or "agentn" in labels:
             return AgentUrls(agent_url=labels.get("agent", ""), agentn_url=labels.get("agentn", ""))
         return AgentUrls(agent_url=urls[0], agentn_url=urls[1] if len(urls) > 1 else "")
