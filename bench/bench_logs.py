@@ -95,12 +95,26 @@ class Gateway:
         )
         answer.raise_for_status()
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the gateway process and by its live child processes (moto)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        kids = [int(p) for p in children.read_text().split()] if children.exists() else []
+        return {"gateway": cpu_seconds(self.process.pid), "moto child": sum(map(cpu_seconds, kids))}
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def part_zero(calls: int = 20_000) -> None:
@@ -142,14 +156,22 @@ async def part_a(args: argparse.Namespace, on: Gateway, off: Gateway) -> None:
         for call in calls.values():
             await run_load(call, 20, 4)  # warm up
         rows: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+        cpu: dict[tuple[str, str], float] = defaultdict(float)
+        served: dict[str, int] = defaultdict(int)
+        gateways = {"on": on, "off": off}
         for round_ in range(args.rounds):
             order = ["on", "off"] if round_ % 2 == 0 else ["off", "on"]
             for level, total in ((32, max(args.requests, 320)), (1, args.requests)):
                 print(f"round {round_ + 1}, concurrency {level}:")
                 for name in order:
+                    before = gateways[name].cpu()
                     rows[(name, level)].append(
                         report(f"log {name}", *await run_load(calls[name], total, level))
                     )
+                    await asyncio.sleep(1)  # the recorder's writes finish after the last byte
+                    for process, seconds in gateways[name].cpu().items():
+                        cpu[(name, process)] += seconds - before[process]
+                    served[name] += total
 
     def median(name: str, level: int, field: str) -> float:
         return statistics.median(r[field] for r in rows[(name, level)])
@@ -161,6 +183,10 @@ async def part_a(args: argparse.Namespace, on: Gateway, off: Gateway) -> None:
     print(
         f"  c=1 ttfb p50: on {on1:.2f} ms, off {off1:.2f} ms -> added {on1 - off1:+.2f} ms (target <= 0.3 ms)"
     )
+    print("CPU per request (ms; all levels and rounds, incl. 1 s after each load for the log writes):")
+    for process in ("gateway", "moto child"):
+        on_ms, off_ms = (cpu[(name, process)] / served[name] * 1000 for name in ("on", "off"))
+        print(f"  {process:<10}  on {on_ms:6.2f}  off {off_ms:6.2f}  -> added {on_ms - off_ms:+.2f}")
 
 
 def timed(method: str, url: str, body: Any = None, reps: int = 20) -> list[float]:

@@ -1,6 +1,7 @@
-"""`cursor-gateway serve`: the whole gateway as one local process (what `make run` starts).
+"""`cursor-gateway serve`: the whole gateway on one machine (what `make run` starts).
 
-1. an embedded moto server on 127.0.0.1 (port from --moto-port / MOTO_PORT, else a free one), with
+1. a moto server on 127.0.0.1 (port from --moto-port / MOTO_PORT, else a free one) in a child process
+   (`local.moto_process`: off the gateway's GIL; it stops when the gateway does), with
    `AWS_ENDPOINT_URL`, dummy credentials and a region set in this process so boto3 can only reach it;
 2. every DynamoDB table and S3 bucket declared in template.yaml, created there, then filled from the
    state saved in DATA_DIR (`local.state`: DATA_DIR/state.sqlite3, which every later write keeps
@@ -26,15 +27,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from cursor_gateway import __version__
+from cursor_gateway.local.moto_stack import AwsOptions, LocalAws, StackError, aws_in_process, region
 from cursor_gateway.settings import Settings
 
 log = logging.getLogger("cursor_gateway.local")
 
-_FOREIGN_AWS_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-
-
-class StackError(RuntimeError):
-    pass
+__all__ = ["StackError", "local_aws", "run_stack", "serve_from_args"]
 
 
 def serve_from_args(args: argparse.Namespace) -> int:
@@ -62,17 +60,20 @@ def run_stack(
     """The stack until Ctrl-C; the exit code. `on_ready(url, app)` (e.g. the demo's) runs on the
     server's loop once it accepts connections, instead of the banner."""
     try:
-        with (
-            _exclusive(Path(settings.data_dir).resolve()) as data_dir,
-            _aws(moto_port, data_dir, template, settings) as aws,
-        ):
-            _serve(settings, data_dir, aws, on_ready)
+        from cursor_gateway.local.moto_process import aws_in_child
+
+        with _exclusive(Path(settings.data_dir).resolve()) as (data_dir, lock_fd):
+            options = _aws_options(settings)
+            with aws_in_child(
+                moto_port, data_dir, template, options, lock_fd=lock_fd, log_level=settings.log_level
+            ) as aws:
+                _serve(settings, data_dir, aws, on_ready)
     except StackError as exc:
         print(f"cursor-gateway: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        # uvicorn re-raises the Ctrl-C it handled after its graceful shutdown; moto and the lock were
-        # released by the context managers on the way here, so this is a normal stop.
+        # uvicorn re-raises the Ctrl-C it handled after its graceful shutdown; the moto process and the
+        # lock were released by the context managers on the way here, so this is a normal stop.
         pass
     return 0
 
@@ -88,8 +89,17 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env().with_overrides(**overrides)
 
 
+def _aws_options(settings: Settings) -> AwsOptions:
+    return AwsOptions(
+        tokens_table=settings.tokens_table,
+        fsync=settings.local_state_fsync,
+        ttl_sweep_seconds=settings.local_ttl_sweep_seconds,
+    )
+
+
 @contextlib.contextmanager
-def _exclusive(data_dir: Path) -> Iterator[Path]:
+def _exclusive(data_dir: Path) -> Iterator[tuple[Path, int]]:
+    """DATA_DIR, locked; and the lock's file descriptor (a child process holding it keeps it locked)."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle: IO[str] = (data_dir / ".lock").open("a")
     try:
@@ -99,105 +109,9 @@ def _exclusive(data_dir: Path) -> Iterator[Path]:
             raise StackError(
                 f"another cursor-gateway serve is using {data_dir}; stop it or set DATA_DIR"
             ) from None
-        yield data_dir
+        yield data_dir, handle.fileno()
     finally:
         handle.close()  # releases the lock (the kernel also releases it if we are killed)
-
-
-class _Aws:
-    def __init__(
-        self, endpoint: str, tables: list[str], buckets: list[str], restored: dict[str, int]
-    ) -> None:
-        self.endpoint = endpoint
-        self.tables = tables
-        self.buckets = buckets
-        self.restored = restored
-
-
-@contextlib.contextmanager
-def _aws(port: int, data_dir: Path, template_path: Path, settings: Settings) -> Iterator[_Aws]:
-    from cursor_gateway.local.moto_server import EmbeddedMoto
-    from cursor_gateway.local.state import LocalState, StateError
-    from cursor_gateway.local.template import TemplateError, load_template, local_resources
-    from cursor_gateway.storage import aws
-
-    region = _region()
-    try:
-        tables, buckets = local_resources(load_template(template_path), region=region)
-    except TemplateError as exc:
-        raise StackError(f"template: {exc}") from exc
-    table_names = [t.name for t in tables]
-    if settings.tokens_table not in table_names:
-        raise StackError(
-            f"TOKENS_TABLE={settings.tokens_table} is not declared in {template_path} "
-            f"(it declares {', '.join(table_names) or 'no tables'})"
-        )
-
-    state = LocalState(
-        data_dir,
-        tables=table_names,
-        buckets=[b.name for b in buckets],
-        ttl_attributes={t.name: t.ttl_attribute for t in tables},
-        region=region,
-        fsync=settings.local_state_fsync,
-    )
-    moto = EmbeddedMoto("127.0.0.1", port, wrap=state.wrap)
-    try:
-        endpoint = moto.start()
-    except OSError as exc:
-        raise StackError(f"cannot start moto on 127.0.0.1:{port}: {exc.strerror}") from exc
-    try:
-        _point_boto3_at(endpoint, region)
-        dynamodb, s3 = aws.client("dynamodb"), aws.client("s3")
-        state.dynamodb, state.s3 = dynamodb, s3
-        for table in tables:
-            dynamodb.create_table(TableName=table.name, **table.create_args)
-            if table.ttl_attribute:
-                dynamodb.update_time_to_live(
-                    TableName=table.name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-                )
-        for bucket in buckets:
-            # us-east-1 is the one region that refuses an explicit LocationConstraint.
-            where = {} if region == "us-east-1" else {"LocationConstraint": region}
-            s3.create_bucket(Bucket=bucket.name, **({"CreateBucketConfiguration": where} if where else {}))
-            if bucket.versioned:
-                s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
-        try:
-            restored = state.restore()
-        except StateError as exc:
-            raise StackError(str(exc)) from exc
-        state.saving = True
-        state.start_ttl_sweep(settings.local_ttl_sweep_seconds)
-        yield _Aws(endpoint, table_names, state.buckets, restored)
-    finally:
-        state.stop_ttl_sweep()  # before moto goes: a sweep in flight would fail noisily
-        moto.stop()
-        state.close()
-
-
-def _region() -> str:
-    from cursor_gateway.storage import aws
-
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or aws.DEFAULT_REGION
-
-
-def _point_boto3_at(endpoint: str, region: str) -> None:
-    """This process talks to the embedded moto only: a stray real credential or profile must never be used."""
-    for name in [*_FOREIGN_AWS_VARS, *(n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_"))]:
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-        }
-    )
-    from cursor_gateway.storage import aws
-
-    aws.reset_clients()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -221,7 +135,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _serve(
     settings: Settings,
     data_dir: Path,
-    aws: _Aws,
+    aws: LocalAws,
     on_ready: Callable[[str, Any], Awaitable[None]] | None = None,
 ) -> None:
     import uvicorn
@@ -287,7 +201,7 @@ def _serve(
 
 def _flush_request_logs(app: Any) -> None:
     """The request-log writes still queued when the server stops (a Ctrl-C during a chat) go to moto
-    now, while it still runs: after `_aws` closes the saved state they would fail with a traceback."""
+    now, while it still runs: the moto process is stopped after this, when `aws_in_child` ends."""
     services = getattr(app.state, "services_instance", None)  # None: no request came in at all
     if services is not None and "request_log" in vars(services):  # built by the first chat-like request
         services.request_log.flush()
@@ -310,7 +224,7 @@ def export_state_from_args(args: argparse.Namespace) -> int:
         if not (data_dir / DATABASE).exists():
             raise StackError(f"no saved state in {data_dir} (no {DATABASE})")
         tables, buckets = local_resources(
-            load_template(Path(args.template or "template.yaml")), region=_region()
+            load_template(Path(args.template or "template.yaml")), region=region()
         )
         with _exclusive(data_dir):
             store = StateStore(data_dir)
@@ -333,7 +247,7 @@ def local_aws(settings: Settings, template: str | Path | None = None) -> Iterato
     --local`): the DATA_DIR lock, an embedded moto with the template's tables and buckets and the saved
     state, boto3 pointed at it. Yields the moto endpoint; writes are saved to DATA_DIR as usual."""
     with (
-        _exclusive(Path(settings.data_dir).resolve()) as data_dir,
-        _aws(0, data_dir, Path(template or "template.yaml"), settings) as aws,
+        _exclusive(Path(settings.data_dir).resolve()) as (data_dir, _lock),
+        aws_in_process(0, data_dir, Path(template or "template.yaml"), _aws_options(settings)) as aws,
     ):
         yield aws.endpoint
