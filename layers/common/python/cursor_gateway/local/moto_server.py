@@ -15,7 +15,8 @@ like AWS, and neither possible through ThreadedMotoServer, which builds its WSGI
 
 It also makes TransactWriteItems cost what its items cost, not what the table holds
 (`moto_tables.install_item_rollback`; moto copies whole tables to be able to roll back), and simple
-counter updates and partition queries cost what they touch (`moto_fast_paths`).
+counter updates and partition queries cost what they touch (`moto_fast_paths`), and keeps connections
+alive (`moto_keepalive`).
 
 Server mode, not `mock_aws`, because in-process moto is not thread-safe under concurrent writes.
 """
@@ -27,10 +28,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from cursor_gateway.local.moto_fast_paths import install_fast_paths
+from cursor_gateway.local.moto_keepalive import KeepAliveHandler, cache_moto_modules
 from cursor_gateway.local.moto_tables import install_item_rollback
 
 DYNAMODB_WRITES = frozenset(
@@ -113,14 +115,13 @@ class EmbeddedMoto:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         install_item_rollback()
         install_fast_paths()
+        cache_moto_modules()
         app: Any = atomic_dynamodb_items(DomainDispatcherApplication(create_backend_app))
         if self._wrap is not None:
             app = self._wrap(app)
         app = serialize_dynamodb_writes(app)  # outermost: a write and the state saved after it are one step
         # Port 0 picks a free port; binding happens here, so the port is known and held before start.
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
-        )
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=KeepAliveHandler)
         server = self._server
         # A short poll interval makes stop() quick (shutdown waits for the serving loop to notice).
         self._thread = threading.Thread(
