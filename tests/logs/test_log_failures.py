@@ -4,6 +4,7 @@ the answers arrive, the failures are counted in /health, and a stuck store's wri
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import anthropic
@@ -11,6 +12,7 @@ import httpx
 import openai
 from cursor_gateway.emulator.behaviour import Behaviour
 from cursor_gateway.storage.canary import InMemoryCanaryStore
+from cursor_gateway.storage.request_logs_batch import Completion
 from cursor_gateway.storage.request_logs_memory import InMemoryRequestLogStore
 from harness import ADMIN, gateway_settings, make_services, running_fake, running_gateway, session_record
 from logs_env import settle
@@ -61,6 +63,10 @@ class StuckStore(InMemoryRequestLogStore):
     def complete(self, *args: Any) -> bool:
         assert self.release.wait(30)
         return super().complete(*args)
+
+    def complete_many(self, completions: Sequence[Completion]) -> dict[str, bool]:
+        assert self.release.wait(30)
+        return super().complete_many(completions)
 
 
 def test_the_answer_never_waits_for_a_stuck_log_store() -> None:

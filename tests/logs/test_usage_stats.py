@@ -4,6 +4,7 @@ counting when the completion write is retried (with and without log entries)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from cursor_gateway.services.request_log import RequestRecorder
 from cursor_gateway.services.usage_stats import UsageStatsService
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.request_logs import DynamoRequestLogStore
+from cursor_gateway.storage.request_logs_batch import Completion
 from log_recording import Spec, at_ms, record
 from logs_env import Clock, LogAws, settle
 
@@ -126,12 +128,18 @@ def test_summary_breakdowns_scopes_and_trends(log_aws: LogAws) -> None:
 
 
 class RetryingStore(DynamoRequestLogStore):
-    """Every completion is sent twice, as a client would after a lost response."""
+    """Every completion (or batch of them) is sent twice, as a client would after a lost response."""
 
     def complete(self, *args: Any, **kwargs: Any) -> bool:
         first = super().complete(*args, **kwargs)
         second = super().complete(*args, **kwargs)
         self.results.append((first, second))
+        return first
+
+    def complete_many(self, completions: Sequence[Completion]) -> dict[str, bool]:
+        first = super().complete_many(completions)
+        second = super().complete_many(completions)
+        self.results.extend((first[c.log_id], second[c.log_id]) for c in completions)
         return first
 
 

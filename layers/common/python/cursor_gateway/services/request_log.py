@@ -37,7 +37,6 @@ already has everything); elsewhere `settled()` returns at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import os
@@ -51,9 +50,11 @@ from typing import Any
 
 from cursor_gateway.domain.request_logs import day_of, new_log_id
 from cursor_gateway.domain.usage_stats import Completed, counter_updates
+from cursor_gateway.services.log_batches import CompletionBatcher
 from cursor_gateway.services.request_trace import RequestTrace
 from cursor_gateway.settings import Settings
 from cursor_gateway.storage.request_logs import RequestLogStore
+from cursor_gateway.storage.request_logs_batch import Completion
 
 # RequestTrace is re-exported: routes type their traces with it from here.
 __all__ = ["MAX_BACKLOG", "PENDING_DELAY_SECONDS", "RecordedCaller", "RequestRecorder", "RequestTrace"]
@@ -64,6 +65,8 @@ MAX_BACKLOG = 10_000
 # The pending entry is written this long after a request starts, if it is still running then: it never
 # competes with the request's first byte, and a request that ends sooner writes only its final entry.
 PENDING_DELAY_SECONDS = 0.5
+# Completions of requests ending within this long of each other are written together (log_batches).
+COALESCE_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class RequestRecorder:
         entropy: Callable[[int], bytes] = os.urandom,
         wait_for_writes: bool | None = None,
         pending_delay: float = PENDING_DELAY_SECONDS,
+        coalesce: float = COALESCE_SECONDS,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -94,6 +98,9 @@ class RequestRecorder:
             bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) if wait_for_writes is None else wait_for_writes
         )
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="request-log")
+        self._batches = CompletionBatcher(
+            store, window=0.0 if self.wait_for_writes else coalesce, done=self._done
+        )
         self._lock = threading.Lock()
         self.pending_delay = pending_delay
         # Pending writes not yet due: log id -> (the trace, weakly: one dropped unfinished must still be
@@ -163,6 +170,7 @@ class RequestRecorder:
         """Write the pending entries not yet due, then wait until every submitted write has run (tests,
         shutdown)."""
         self._submit_waiting()
+        self._batches.hurry(timeout)
         deadline = time.monotonic() + timeout
         while self.backlog and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
@@ -171,6 +179,7 @@ class RequestRecorder:
         """`drain` for a caller without an event loop: the local stack after its server stopped, which
         must let the last writes reach moto before it closes the saved state under them."""
         self._submit_waiting()
+        self._batches.hurry(timeout)
         deadline = time.monotonic() + timeout
         while self.backlog and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -279,10 +288,11 @@ class RequestRecorder:
             if self.settings.request_logs_limit > 0
             else None
         )
-        job = (self._complete, trace.id, entry, counter_updates(done), ttl, doc.get("body_ref"), body)
+        completion = Completion(trace.id, entry, counter_updates(done), ttl)
+        body_ref = doc.get("body_ref")
 
         def submit_completion(_: Any = None) -> None:
-            trace.finished = self._submit(*job)
+            trace.finished = self._submit_completion(completion, body_ref, body)
             trace.submitted = True
 
         if begun is None or begun.done():
@@ -290,10 +300,12 @@ class RequestRecorder:
         else:
             begun.add_done_callback(submit_completion)  # after the pending write, never before it
 
-    def _complete(
-        self, log_id: str, entry: Any, counters: Any, ttl: dict[str, int], body_ref: Any, body: Any
-    ) -> bool:
-        if body_ref and body is not None:
-            with contextlib.suppress(Exception):  # a lost body must not lose the entry and its counts
-                self.store.put_body(body_ref, body)
-        return self.store.complete(log_id, entry, counters, ttl)
+    def _submit_completion(
+        self, completion: Completion, body_ref: str | None, body: dict[str, Any] | None
+    ) -> Future[Any] | None:
+        with self._lock:
+            if self.backlog >= MAX_BACKLOG:
+                self.dropped += 1
+                return None
+            self.backlog += 1
+        return self._batches.add(completion, body_ref, body)

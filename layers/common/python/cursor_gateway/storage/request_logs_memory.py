@@ -20,6 +20,7 @@ from cursor_gateway.storage.request_logs import (
     sk_day,
     sort_key,
 )
+from cursor_gateway.storage.request_logs_batch import Completion
 
 
 class InMemoryRequestLogStore:
@@ -43,6 +44,9 @@ class InMemoryRequestLogStore:
             self.items.setdefault(
                 (pk, sk), {"status": "pending", "doc": json.dumps(doc), "expires_at": expires_at}
             )
+
+    def complete_many(self, completions: Sequence[Completion]) -> dict[str, bool]:
+        return {c.log_id: self.complete(c.log_id, c.entry, c.counters, c.ttl) for c in completions}
 
     def complete(
         self,
