@@ -22,11 +22,13 @@ Underneath, the service API is:
 A trace ends once (the first outcome wins); `succeed()`, `fail(exc)` and `disconnected()` end it directly
 when a route does not iterate through `watch`. A trace dropped without an outcome ends as a disconnect.
 
-`begin` and `finish` never wait for storage: each submits a job to a small thread pool and returns in
+`begin` and `finish` never wait for storage: each hands a job to a background thread and returns in
 microseconds. The pending entry is written PENDING_DELAY_SECONDS after `begin`, and only if the request is
 still running then (so it never competes with the first byte, and a short request writes one entry, not
-two); the completion (S3 body, then ONE conditional transaction that finalises the entry and adds every
-counter, storage.request_logs) is chained after the pending write when there was one. An instance that
+two); the completion (S3 body, then a conditional transaction that finalises the entry and adds every
+counter, storage.request_logs) is chained after the pending write when there was one. Completions of
+requests ending within COALESCE_SECONDS of each other share one transaction (services.log_batches:
+still conditional per log id, so counted once; not on Lambda, where each writes at once). An instance that
 dies within that delay leaves no entry (its request was not counted either, as with any interrupted one).
 A failing store never reaches the caller: failures are counted (`health()`), and a backlog over
 `MAX_BACKLOG` drops new writes (counted too) instead of growing without bound. On Lambda the process may
