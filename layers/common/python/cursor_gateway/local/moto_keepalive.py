@@ -5,8 +5,8 @@ to hang up: each AWS call paid a new TCP connection (a socket, getaddrinfo and a
 client, a new thread in the server). For the local stack's request logs that was two connections per
 chat request. `KeepAliveHandler` serves HTTP/1.1 keep-alive instead: the request body is read whole by
 its Content-Length (so the stream is at the next request whatever the app read), the response is
-buffered and sent with a Content-Length. A request with a chunked body goes to werkzeug's own handling,
-which closes the connection as before.
+buffered and sent with a Content-Length, and TCP_NODELAY is set (no Nagle stall between headers and
+body). A request with a chunked body goes to werkzeug's own handling, which closes the connection.
 
 moto's `DomainDispatcherApplication` lists its package directory (an `isdir` per service, a few hundred)
 on every request, under a lock, to see whether the Host header is a service name; `cache_moto_modules`
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,6 +47,12 @@ def cache_moto_modules() -> None:
 class KeepAliveHandler(MotoRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SECONDS
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; on a kept-alive connection Nagle's algorithm would hold
+        # the second until the client's delayed ACK (~40 ms per call).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def run_wsgi(self) -> None:
         length = self.headers.get("Content-Length")
