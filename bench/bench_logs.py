@@ -58,6 +58,7 @@ class Gateway:
     def __init__(self, name: str, fake_port: int, recording: bool, code: Path, data_dir: str = "") -> None:
         self.name = name
         self.port, self.moto_port = free_port(), free_port()
+        self.temporary = not data_dir  # removed by stop()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"cgw-bench-logs-{name}-")
         env = {
             **os.environ,
@@ -107,6 +108,9 @@ class Gateway:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(10)
+        if self.temporary:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -252,6 +256,7 @@ def part_b(args: argparse.Namespace, fake_port: int, empty: Gateway) -> None:
             )
     finally:
         filled.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def main_async(args: argparse.Namespace) -> None:
